@@ -1,0 +1,72 @@
+"""webfed's settings: every ``webfed serve`` option, also readable as ``WEBFED_<OPTION>``.
+
+Precedence, highest first: command-line flag, environment variable, the ``--config`` file's
+``settings:`` section, the default here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WEBFED_", extra="ignore", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=4566, ge=0, le=65535)
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    public_url: str | None = None
+    account_id: str = "000000000000"
+    region: str = "us-east-1"
+    workers: int = Field(default=1, ge=1, le=256)
+    config: Path | None = None
+    allow_http_issuers: bool = False
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    admin_access_key_id: str | None = None
+    admin_secret_access_key: SecretStr | None = None
+    master_key: SecretStr | None = None
+
+    # Limits (AWS defaults; the trust-policy quota is adjustable in AWS too).
+    trust_policy_max_size: int = Field(default=2048, ge=2048, le=8192)
+    max_request_body_bytes: int = Field(default=1_048_576, ge=65_536)
+
+    @field_validator("account_id")
+    @classmethod
+    def _check_account_id(cls, value: str) -> str:
+        if not _ACCOUNT_ID.match(value):
+            raise ValueError("account id must be exactly 12 digits")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        if not _REGION.match(value):
+            raise ValueError("region must look like us-east-1")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL; SQLite in the data directory unless one is given."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'webfed.db').resolve()}"
+
+    @property
+    def effective_public_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
