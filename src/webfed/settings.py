@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WEBFED_", extra="ignore", frozen=True)
 
     host: str = "127.0.0.1"
-    port: int = Field(default=4566, ge=0, le=65535)
+    port: int = Field(default=8700, ge=0, le=65535)
     data_dir: Path = Path("./data")
     database_url: str | None = None
     public_url: str | None = None
