@@ -51,6 +51,7 @@ __all__ = [
     "InternalFailure",
     "InvalidAction",
     "InvalidClientTokenId",
+    "InvalidConfiguration",
     "InvalidIdentityPoolConfiguration",
     "InvalidIdentityToken",
     "InvalidInput",
@@ -276,6 +277,14 @@ class ConcurrentModification(IamError):
 
 class InvalidInput(IamError):
     code = "InvalidInput"
+
+
+class InvalidConfiguration(InvalidInput):
+    """A declarative configuration file (``webfed apply -f``) with problems; one line each."""
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 class MalformedPolicyDocument(IamError):
