@@ -1,0 +1,3 @@
+from webfed.cli import main
+
+main()

@@ -1,0 +1,156 @@
+"""The ``webfed`` command line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from webfed import __version__
+from webfed.admin import PROFILE, load_or_create_admin_credentials
+from webfed.logs import configure_logging, get_logger
+from webfed.settings import Settings
+
+__all__ = ["main"]
+
+_log = get_logger("webfed.cli")
+
+# Options shared by every command that opens the database.
+_STORE_OPTIONS = (
+    click.option(
+        "--data-dir", type=click.Path(path_type=Path), help="Where SQLite and key files live."
+    ),
+    click.option("--database-url", help="postgresql+psycopg://… to share state between nodes."),
+    click.option(
+        "--account-id", help="The 12-digit account id in every ARN (default 000000000000)."
+    ),
+    click.option("--region", help="The region webfed answers for (default us-east-1)."),
+    click.option("--config", type=click.Path(path_type=Path, exists=True, dir_okay=False)),
+)
+
+
+def store_options(function: Any) -> Any:
+    for option in reversed(_STORE_OPTIONS):
+        function = option(function)
+    return function
+
+
+def _config_settings(path: Path | None) -> dict[str, Any]:
+    """The ``settings:`` section of a declarative file, as option defaults."""
+    if path is None:
+        return {}
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    section = document.get("settings", {}) if isinstance(document, dict) else {}
+    if not isinstance(section, dict):
+        raise click.BadParameter("the settings: section must be a mapping", param_hint="--config")
+    return {str(key).replace("-", "_"): value for key, value in section.items()}
+
+
+def resolve_settings(options: dict[str, Any]) -> Settings:
+    """Flags beat ``WEBFED_*`` variables, which beat the config file, which beats defaults."""
+    values: dict[str, Any] = {}
+    for key, value in _config_settings(options.get("config")).items():
+        if f"WEBFED_{key.upper()}" not in os.environ:
+            values[key] = value
+    values.update({key: value for key, value in options.items() if value is not None})
+    try:
+        return Settings(**values)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+
+
+def _export_to_workers(settings: Settings, access_key_id: str, secret: str) -> None:
+    """Hand the resolved settings to uvicorn's workers, which rebuild them from the environment."""
+    for name, value in settings.model_dump(exclude_none=True).items():
+        if name in ("admin_secret_access_key", "master_key"):
+            continue
+        os.environ[f"WEBFED_{name.upper()}"] = str(value)
+    os.environ["WEBFED_ADMIN_ACCESS_KEY_ID"] = access_key_id
+    os.environ["WEBFED_ADMIN_SECRET_ACCESS_KEY"] = secret
+
+
+@click.group()
+@click.version_option(__version__, prog_name="webfed")
+def main() -> None:
+    """webfed: self-hosted, AWS-compatible web identity federation."""
+
+
+@main.command()
+@click.option("--host", help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default 8700).")
+@store_options
+@click.option("--public-url", help="The URL clients use to reach this server.")
+@click.option("--workers", type=int, help="Worker processes (default 1).")
+@click.option(
+    "--allow-http-issuers", is_flag=True, default=None, help="Accept http:// issuers (tests only)."
+)
+@click.option("--log-format", type=click.Choice(["console", "json"]))
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
+def serve(**options: Any) -> None:
+    """Run the webfed server."""
+    settings = resolve_settings(options)
+    configure_logging(settings.log_format, settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from webfed.storage import migrate
+
+    migrate(settings.effective_database_url)
+    secret = settings.admin_secret_access_key
+    admin, created = load_or_create_admin_credentials(
+        settings.data_dir,
+        settings.admin_access_key_id,
+        secret.get_secret_value() if secret is not None else None,
+    )
+    if created is not None:
+        click.echo(f"Admin credentials written to {created} (profile '{PROFILE}').", err=True)
+    if settings.allow_http_issuers:
+        _log.warning("http:// issuers are accepted: for local development and tests only")
+    if settings.config is not None:
+        from webfed.cli_declarative import apply_at_start
+
+        apply_at_start(settings, settings.config)
+    _export_to_workers(settings, admin.access_key_id, admin.secret_access_key)
+    import uvicorn
+
+    click.echo(f"webfed listening on {settings.effective_public_url}", err=True)
+    uvicorn.run(
+        "webfed.http.app:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@store_options
+def db_upgrade(**options: Any) -> None:
+    """Apply every pending migration."""
+    settings = resolve_settings(options)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from webfed.storage import migrate
+
+    migrate(settings.effective_database_url)
+    click.echo("database is up to date", err=True)
+
+
+def _register_subcommands() -> None:
+    from webfed.cli_declarative import apply, export
+    from webfed.cli_policy import policy
+
+    main.add_command(policy)
+    main.add_command(apply)
+    main.add_command(export)
+
+
+_register_subcommands()

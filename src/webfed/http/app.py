@@ -1,0 +1,89 @@
+"""The Starlette application: one listener for every AWS service webfed speaks.
+
+``create_app`` builds it from settings; ``create_app_from_env`` is the factory uvicorn workers
+call (``webfed serve`` hands them the settings and admin credentials through ``WEBFED_*``
+variables, so each worker builds the same app).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from webfed.admin import AdminCredentials
+from webfed.api import iam, sts
+from webfed.http import metrics
+from webfed.http.dispatch import handle_aws_request
+from webfed.http.runtime import Runtime, ServiceBinding
+from webfed.logs import configure_logging, get_logger
+from webfed.protocol.models import load_service
+from webfed.settings import Settings
+from webfed.storage import Store
+
+__all__ = ["build_services", "create_app", "create_app_from_env"]
+
+_log = get_logger("webfed.http")
+
+
+def build_services() -> dict[str, ServiceBinding]:
+    return {
+        "sts": ServiceBinding("sts", load_service("sts"), sts.OPERATIONS),
+        "iam": ServiceBinding("iam", load_service("iam"), iam.OPERATIONS),
+    }
+
+
+async def _healthz(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        await runtime.store.ping()
+    except Exception:  # any failure of the database means "not ready"
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+async def _metrics(request: Request) -> Response:
+    return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
+
+
+def create_app(settings: Settings, admin: AdminCredentials) -> Starlette:
+    services = build_services()
+    json_targets = {
+        binding.spec.target_prefix: binding
+        for binding in services.values()
+        if binding.spec.target_prefix
+    }
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = await Store.open(settings.effective_database_url)
+        app.state.runtime = Runtime(settings, admin, store, services, json_targets)
+        _log.info("webfed ready", account_id=settings.account_id, region=settings.region)
+        try:
+            yield
+        finally:
+            await store.close()
+
+    routes = [
+        Route("/", handle_aws_request, methods=["GET", "POST"]),
+        Route("/healthz", _healthz, methods=["GET"]),
+        Route("/metrics", _metrics, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def create_app_from_env() -> Starlette:
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    if not settings.admin_access_key_id or settings.admin_secret_access_key is None:
+        raise RuntimeError(
+            "WEBFED_ADMIN_ACCESS_KEY_ID and WEBFED_ADMIN_SECRET_ACCESS_KEY must be set"
+        )
+    admin = AdminCredentials(
+        settings.admin_access_key_id, settings.admin_secret_access_key.get_secret_value()
+    )
+    return create_app(settings, admin)

@@ -1,0 +1,199 @@
+"""``POST /`` and ``GET /``: from raw HTTP to an operation handler and back.
+
+One listener serves every AWS service webfed speaks. A request is routed by, in order:
+the ``X-Amz-Target`` header (JSON protocols), the SigV4 credential scope's service (signed Query
+calls), and otherwise the ``Action`` name (unsigned Query calls: STS first, then IAM, so that an
+unsigned IAM call is answered ``MissingAuthenticationToken`` rather than ``InvalidAction``).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from webfed.api.context import Auth, CallContext, Caller, Operation
+from webfed.errors import (
+    InternalFailure,
+    InvalidAction,
+    MissingAction,
+    MissingAuthenticationToken,
+    RequestEntityTooLarge,
+    UnknownOperation,
+    WebfedError,
+)
+from webfed.http import auth, metrics
+from webfed.http.runtime import Runtime, ServiceBinding
+from webfed.logs import get_logger
+from webfed.protocol import json11, query
+
+__all__ = ["handle_aws_request"]
+
+_log = get_logger("webfed.http")
+_XML = "text/xml"
+_JSON = "application/x-amz-json-1.1"
+
+
+@dataclass(slots=True)
+class _Routed:
+    binding: ServiceBinding
+    operation: Operation
+    params: dict[str, str] | None  # Query parameters; None for JSON bodies
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestEntityTooLarge(f"Request body exceeds the limit of {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge(f"Request body exceeds the limit of {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _route_json(runtime: Runtime, target: str) -> tuple[ServiceBinding, Operation]:
+    prefix, _, name = target.partition(".")
+    binding = runtime.json_targets.get(prefix)
+    if binding is None or not name:
+        raise UnknownOperation(f"Unknown operation target: {target[:128]}")
+    operation = binding.operations.get(name)
+    if operation is None:
+        raise UnknownOperation(f"Unknown operation {name[:128]} for {binding.name}.")
+    return binding, operation
+
+
+def _query_params(request: Request, body: bytes) -> dict[str, str]:
+    params = query.parse_form(request.scope.get("query_string", b""))
+    if request.method == "POST" and body:
+        for key, value in query.parse_form(body).items():
+            if key in params:
+                raise query.duplicate_parameter(key)
+            params[key] = value
+    return params
+
+
+def _route_query(
+    runtime: Runtime, params: dict[str, str], signed_service: str | None
+) -> tuple[ServiceBinding, Operation]:
+    action = params.get("Action")
+    if not action:
+        raise MissingAction("Missing Action")
+    if signed_service is not None:
+        binding = runtime.services.get(signed_service)
+        if binding is None or binding.spec.protocol != "query":
+            raise InvalidAction(f"Could not find operation {action[:128]} for {signed_service}")
+        candidates = [binding]
+    else:
+        candidates = [b for b in runtime.services.values() if b.spec.protocol == "query"]
+    for binding in candidates:
+        operation = binding.operations.get(action)
+        if operation is not None:
+            return binding, operation
+    raise InvalidAction(f"Could not find operation {action[:128]}")
+
+
+async def _invoke(
+    runtime: Runtime,
+    request: Request,
+    body: bytes,
+    request_id: str,
+    routed: _Routed,
+    caller: Caller | None,
+) -> Response:
+    spec = routed.binding.spec.operations[routed.operation.name]
+    if routed.params is not None:
+        params = query.decode_query(spec, routed.params)
+    else:
+        params = json11.decode_json(spec, body)
+    client = request.client
+    ctx = CallContext(
+        request_id=request_id,
+        now=runtime.clock(),
+        source_ip=client.host if client else "",
+        account_id=runtime.settings.account_id,
+        region=runtime.settings.region,
+        caller=caller,
+        store=runtime.store,
+        settings=runtime.settings,
+    )
+    result = await routed.operation.handler(ctx, params)
+    if routed.params is not None:
+        content = query.encode_query_response(spec, result, request_id)
+        return Response(content, 200, media_type=_XML)
+    return Response(json11.encode_json_response(spec, result), 200, media_type=_JSON)
+
+
+def _authorize(operation: Operation, caller: Caller | None) -> None:
+    if operation.auth is Auth.NONE:
+        return
+    if caller is None:
+        raise MissingAuthenticationToken("Request is missing Authentication Token")
+    if operation.auth is Auth.ADMIN and not caller.is_admin:
+        raise auth.not_authorized(caller, operation.name)
+
+
+async def handle_aws_request(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    request_id = str(uuid.uuid4())
+    started = time.perf_counter()
+    target = request.headers.get("x-amz-target")
+    binding: ServiceBinding | None = None
+    operation_name = "unknown"
+    try:
+        body = await read_body(request, runtime.settings.max_request_body_bytes)
+        signature = auth.parse_signature(request, body)
+        params: dict[str, str] | None = None
+        if target is not None:
+            binding, operation = _route_json(runtime, target)
+        else:
+            params = _query_params(request, body)
+            signed_service = signature.service if signature is not None else None
+            binding, operation = _route_query(runtime, params, signed_service)
+        operation_name = operation.name
+        caller = None
+        if signature is not None and operation.auth is not Auth.NONE:
+            caller = auth.authenticate(runtime, signature, binding.name)
+        _authorize(operation, caller)
+        routed = _Routed(binding, operation, params)
+        response = await _invoke(runtime, request, body, request_id, routed, caller)
+    except WebfedError as error:
+        response = _error_response(error, target, binding, runtime, request_id)
+    except Exception:
+        _log.exception("unhandled error", request_id=request_id, operation=operation_name)
+        response = _error_response(
+            InternalFailure("We encountered an internal error. Please try again."),
+            target,
+            binding,
+            runtime,
+            request_id,
+        )
+    response.headers["x-amzn-RequestId"] = request_id
+    service_name = binding.name if binding is not None else "unknown"
+    metrics.observe_request(
+        service_name, operation_name, response.status_code, time.perf_counter() - started
+    )
+    return response
+
+
+def _error_response(
+    error: WebfedError,
+    target: str | None,
+    binding: ServiceBinding | None,
+    runtime: Runtime,
+    request_id: str,
+) -> Response:
+    if error.status >= 500:
+        _log.warning("request failed", code=error.code, request_id=request_id)
+    if target is not None:
+        headers = {"x-amzn-ErrorType": error.wire_json_code}
+        return Response(json11.encode_json_error(error), error.status, headers, _JSON)
+    service = binding if binding is not None else runtime.services["sts"]
+    content = query.encode_query_error(service.spec, error, request_id)
+    return Response(content, error.status, media_type=_XML)
