@@ -29,6 +29,7 @@ and into logs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 __all__ = [
@@ -98,6 +99,7 @@ class WebfedError(Exception):
     ``encoded_message`` is the opaque, encrypted explanation of a denial that only an
     administrator can decode (``sts:DecodeAuthorizationMessage``); adapters append it to the
     message as AWS does ("Encoded authorization failure message: ...").
+    ``explanation`` is that explanation in clear, before encryption (see ``__init__``).
     """
 
     code: ClassVar[str] = "InternalFailure"
@@ -105,10 +107,20 @@ class WebfedError(Exception):
     status: ClassVar[int] = 500
     sender_fault: ClassVar[bool] = False
 
-    def __init__(self, message: str = "", *, encoded_message: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        encoded_message: str | None = None,
+        explanation: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.encoded_message = encoded_message
+        # What exactly failed, for the administrator only: which check, which key, what was
+        # wanted and what was seen. Never a token or a secret. The API layer encrypts it into
+        # ``encoded_message`` (sts:DecodeAuthorizationMessage) and writes it to the audit log.
+        self.explanation = explanation
 
     @property
     def wire_json_code(self) -> str:
