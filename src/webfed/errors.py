@@ -90,6 +90,7 @@ __all__ = [
     "UnmodifiableEntity",
     "ValidationError",
     "WebfedError",
+    "XAmzContentSHA256Mismatch",
 ]
 
 
@@ -252,6 +253,13 @@ class NotAuthorized(AuthError):
     """Cognito Identity's denial."""
 
     code = "NotAuthorizedException"
+
+
+class XAmzContentSHA256Mismatch(AuthError):
+    """The body does not hash to its declared ``x-amz-content-sha256`` (S3's code)."""
+
+    code = "XAmzContentSHA256Mismatch"
+    status = 400
 
 
 # --- IAM --------------------------------------------------------------------------------------
