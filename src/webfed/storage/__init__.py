@@ -1,0 +1,62 @@
+"""webfed's storage: SQLAlchemy Core over async engines (aiosqlite, psycopg 3), Alembic migrations.
+
+``Store.open(url)`` gives repositories as attributes (``store.iam``); ``migrate(url)`` brings the
+schema to the newest revision (the server runs it at start, ``webfed db upgrade`` on demand).
+See ``docs/storage.md`` for the schema and the concurrency guarantees.
+"""
+
+from __future__ import annotations
+
+from webfed.storage.attachments import AttachmentRepository
+from webfed.storage.database import Database
+from webfed.storage.engine import create_engine
+from webfed.storage.migrate import current_revision, head_revision, migrate
+from webfed.storage.oidc_providers import OidcProviderRepository
+from webfed.storage.policies import PolicyRepository
+from webfed.storage.roles import RoleRepository
+
+__all__ = [
+    "IamRepository",
+    "Store",
+    "current_revision",
+    "head_revision",
+    "migrate",
+]
+
+
+class IamRepository:
+    """Every IAM repository of one store, plus the per-account change counter."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self.providers = OidcProviderRepository(database)
+        self.roles = RoleRepository(database)
+        self.policies = PolicyRepository(database)
+        self.attachments = AttachmentRepository(database, self.roles)
+
+    async def revision(self, account_id: str) -> int:
+        """Bumped by every IAM write of the account; caches compare it to know they are stale."""
+        return await self._db.revision(account_id)
+
+
+class Store:
+    """The open database and its repositories. Create with :meth:`open`, end with :meth:`close`."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self.iam = IamRepository(database)
+
+    @classmethod
+    async def open(cls, url: str) -> Store:
+        """Connect to ``url`` (the schema must already be migrated: see :func:`migrate`)."""
+        return cls(Database(create_engine(url)))
+
+    @property
+    def dialect(self) -> str:
+        return self._db.dialect
+
+    async def close(self) -> None:
+        await self._db.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Store(dialect={self._db.dialect!r})"

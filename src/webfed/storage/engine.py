@@ -1,0 +1,104 @@
+"""Engines for the two supported databases, and the per-connection settings they need.
+
+* ``sqlite+aiosqlite:////abs/path/webfed.db``: every connection turns on WAL journaling, a
+  ``busy_timeout`` so writers wait for each other instead of failing, and foreign keys. The
+  driver's own transaction handling is switched off and webfed emits ``BEGIN`` itself, choosing
+  ``BEGIN IMMEDIATE`` for write transactions so the write lock is taken up front (a deferred
+  transaction that reads first and writes later can fail with ``database is locked`` when
+  another writer got there in between).
+* ``postgresql+psycopg://user@host:port/db``: psycopg 3 in async mode; READ COMMITTED.
+
+Alembic runs synchronously: :func:`sync_url` derives the blocking driver from the async URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from webfed.errors import InvalidParameterValue
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "WRITE_OPTION",
+    "create_engine",
+    "create_sync_engine",
+    "is_sqlite",
+    "parse_database_url",
+    "sync_url",
+]
+
+BUSY_TIMEOUT_MS = 30_000
+WRITE_OPTION = "webfed_write"
+_ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "psycopg"}
+_SYNC_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+
+
+def parse_database_url(url: str) -> URL:
+    """Parse a database URL and insist on one of the two supported async drivers."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError as error:
+        raise InvalidParameterValue("the database URL does not parse") from error
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if _ASYNC_DRIVERS.get(backend) != driver:
+        raise InvalidParameterValue(
+            "database URL must be sqlite+aiosqlite:///PATH or postgresql+psycopg://..."
+        )
+    return parsed
+
+
+def is_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite"
+
+
+def sync_url(url: str | URL) -> URL:
+    """The same database with the blocking driver, for Alembic."""
+    parsed = parse_database_url(url) if isinstance(url, str) else url
+    backend = parsed.get_backend_name()
+    return parsed.set(drivername=f"{backend}+{_SYNC_DRIVERS[backend]}")
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None:
+    # Hand transaction control to SQLAlchemy's "begin" event below.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    if connection.get_execution_options().get(WRITE_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _install_sqlite_events(engine: Engine) -> None:
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_sqlite_transaction)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for ``url`` with webfed's per-connection settings installed."""
+    parsed = parse_database_url(url)
+    engine = create_async_engine(parsed, pool_pre_ping=not is_sqlite(parsed))
+    if is_sqlite(parsed):
+        _install_sqlite_events(engine.sync_engine)
+    return engine
+
+
+def create_sync_engine(url: str) -> Engine:
+    """A blocking engine on the same database (migrations, tooling)."""
+    parsed = sync_url(url)
+    engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
+    if is_sqlite(parsed):
+        _install_sqlite_events(engine)
+    return engine
