@@ -51,6 +51,7 @@ __all__ = [
     "InternalErrorException",
     "InternalFailure",
     "InvalidAction",
+    "InvalidAuthorizationMessage",
     "InvalidClientTokenId",
     "InvalidConfiguration",
     "InvalidIdentityPoolConfiguration",
@@ -64,6 +65,7 @@ __all__ = [
     "LimitExceededException",
     "MalformedPolicyDocument",
     "MalformedQueryString",
+    "MasterKeyError",
     "MissingAction",
     "MissingAuthenticationToken",
     "MissingParameter",
@@ -366,6 +368,13 @@ class PackedPolicyTooLarge(StsError):
     code = "PackedPolicyTooLarge"
 
 
+class InvalidAuthorizationMessage(StsError):
+    """``sts:DecodeAuthorizationMessage`` was given a message webfed did not encode (or can no
+    longer decode: its key has been retired past its grace period)."""
+
+    code = "InvalidAuthorizationMessageException"
+
+
 class RegionDisabled(StsError):
     code = "RegionDisabledException"
     status = 403
@@ -431,6 +440,11 @@ class ServerError(WebfedError):
 class InternalFailure(ServerError):
     code = "InternalFailure"
     json_code = "InternalFailure"
+
+
+class MasterKeyError(InternalFailure):
+    """The master key is missing, malformed, too widely readable, or does not unwrap the stored
+    keys. Raised at start (the server refuses to run); the message never holds key material."""
 
 
 class ServiceUnavailable(ServerError):
