@@ -7,6 +7,8 @@ See ``docs/storage.md`` for the schema and the concurrency guarantees.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from webfed.storage.attachments import AttachmentRepository
 from webfed.storage.database import Database
 from webfed.storage.engine import create_engine
@@ -54,6 +56,11 @@ class Store:
     @property
     def dialect(self) -> str:
         return self._db.dialect
+
+    async def ping(self) -> None:
+        """Raise unless the database answers a trivial query (readiness probe)."""
+        async with self._db.read() as connection:
+            await connection.execute(sa.text("SELECT 1"))
 
     async def close(self) -> None:
         await self._db.engine.dispose()
