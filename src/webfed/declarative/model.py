@@ -68,7 +68,8 @@ class PolicyDocument:
         return cls(text=text, canonical=_canonical(value))
 
     def value(self) -> JsonValue:
-        loaded: JsonValue = json.loads(self.canonical)
+        """The document as a JSON value, keys in the order written."""
+        loaded: JsonValue = json.loads(self.text)
         return loaded
 
 

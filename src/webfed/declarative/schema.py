@@ -8,6 +8,7 @@ described for people in ``docs/configuration.md``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -56,7 +57,7 @@ _ROLE = frozenset(
 )
 _URL = TextRule(1, 255)
 _CLIENT_ID = TextRule(1, 255)
-_THUMBPRINT = TextRule(40, 40, explain="40 hexadecimal digits")
+_THUMBPRINT = TextRule(40, 40, re.compile("[0-9a-fA-F]{40}"), explain="40 hexadecimal digits")
 _POLICY_REFERENCE = TextRule(1, 2048)
 _MAX_ATTACHED = 20
 _T = TypeVar("_T")
@@ -156,9 +157,6 @@ def _provider(reader: Reader, node: yaml.Node, where: str) -> Provider | None:
     thumbprints = _optional_texts(
         reader, fields, where, "thumbprints", rule=_THUMBPRINT, max_items=5
     )
-    for index, thumbprint in enumerate(thumbprints or ()):
-        if not all(ch in "0123456789abcdefABCDEF" for ch in thumbprint):
-            reader.report("must be 40 hexadecimal digits", None, f"{where}.thumbprints[{index}]")
     tags = _optional_tags(reader, fields, where, case_sensitive=True)
     if url is None or client_ids is None or thumbprints is None or tags is None:
         return None

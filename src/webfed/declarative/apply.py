@@ -1,0 +1,148 @@
+"""``webfed apply`` and ``webfed export`` as functions: load, check, plan, execute; read, write.
+
+Nothing changes unless the whole file is valid: the YAML, the schema, the settings, every policy
+document and every reference are checked first, against the file and the current state, and
+the operations the plan needs must all be available.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from webfed.declarative.changes import Change, Effect
+from webfed.declarative.execute import execute, missing_operations
+from webfed.declarative.export import export_text
+from webfed.declarative.iam_client import IamClient
+from webfed.declarative.plan import Plan, plan
+from webfed.declarative.read_state import read_state
+from webfed.declarative.references import Limits, resolve
+from webfed.declarative.schema import Config, read_config
+from webfed.declarative.settings_section import settings_problems
+from webfed.declarative.source import Problem, raise_problems
+from webfed.errors import WebfedError
+
+if TYPE_CHECKING:
+    from webfed.api.context import OperationTable
+    from webfed.settings import Settings
+    from webfed.storage import Store
+
+__all__ = [
+    "ApplyReport",
+    "apply_config",
+    "apply_file",
+    "export_state",
+    "load_config",
+    "load_config_file",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyReport:
+    """The plan, what was applied, and the error that stopped the run, if one did."""
+
+    plan: Plan
+    applied: tuple[Change, ...] = ()
+    dry_run: bool = False
+    failed: Change | None = None
+    error: WebfedError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.applied)
+
+    def count(self, effect: Effect) -> int:
+        return sum(1 for change in self.plan.changes if change.effect is effect)
+
+
+def load_config(text: str, source: str = "") -> Config:
+    """Parse and check a configuration's structure and settings.
+
+    Raises :class:`webfed.errors.InvalidConfiguration` listing every problem with its line.
+    """
+    config, problems = read_config(text)
+    if config is not None:
+        problems.extend(settings_problems(config))
+    raise_problems(problems, source)
+    assert config is not None
+    return config
+
+
+def load_config_file(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise_problems([Problem(f"the file is not UTF-8 text: {error.reason}")], str(path))
+        raise  # unreachable: raise_problems raised
+    return load_config(text, str(path))
+
+
+async def apply_config(
+    client: IamClient,
+    config: Config,
+    limits: Limits,
+    *,
+    dry_run: bool = False,
+    prune: bool = False,
+    source: str = "",
+) -> ApplyReport:
+    """Check ``config`` against the current state, plan, and (unless ``dry_run``) execute."""
+    current = await read_state(client)
+    desired, problems = resolve(config, current, limits)
+    raise_problems(problems, source)
+    assert desired is not None
+    planned = plan(desired, current, prune=prune)
+    missing = missing_operations(planned.changes, client)
+    unavailable = [Problem(f"this webfed does not offer IAM operation {name}") for name in missing]
+    raise_problems(unavailable, source)
+    if dry_run or planned.empty:
+        return ApplyReport(planned, dry_run=dry_run)
+    outcome = await execute(planned.changes, client)
+    return ApplyReport(planned, outcome.applied, False, outcome.failed, outcome.error)
+
+
+async def apply_file(
+    store: Store,
+    settings: Settings,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    prune: bool = False,
+    operations: OperationTable | None = None,
+) -> ApplyReport:
+    """Apply the configuration file at ``path`` to the account of ``settings``.
+
+    Raises :class:`webfed.errors.InvalidConfiguration` (nothing changed) when the file has any
+    problem; an IAM error during execution is returned in the report with what was applied.
+    """
+    config = load_config_file(path)
+    client = IamClient(_operations(operations), store, settings)
+    limits = Limits(
+        account_id=settings.account_id,
+        allow_http_issuers=settings.allow_http_issuers,
+        trust_policy_max_size=settings.trust_policy_max_size,
+    )
+    return await apply_config(
+        client, config, limits, dry_run=dry_run, prune=prune, source=str(path)
+    )
+
+
+async def export_state(
+    store: Store, settings: Settings, *, operations: OperationTable | None = None
+) -> str:
+    """The account's current IAM state as a configuration file."""
+    client = IamClient(_operations(operations), store, settings)
+    return export_text(await read_state(client))
+
+
+def _operations(operations: OperationTable | None) -> OperationTable:
+    if operations is not None:
+        return operations
+    from webfed.api.iam import OPERATIONS  # the IAM API package; imported when first needed
+
+    return OPERATIONS

@@ -1,0 +1,73 @@
+"""Showing a plan, a report and a list of problems to a person (rich)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.markup import escape
+
+from webfed.declarative.apply import ApplyReport
+from webfed.declarative.changes import Change, Effect
+from webfed.declarative.plan import Plan
+
+__all__ = ["render_plan", "render_problems", "render_report", "summary"]
+
+_MARKS = {
+    Effect.CREATE: ("+", "green"),
+    Effect.UPDATE: ("~", "yellow"),
+    Effect.DELETE: ("-", "red"),
+}
+
+
+def _line(change: Change) -> str:
+    mark, colour = _MARKS[change.effect]
+    return f"[{colour}]{mark} {escape(change.describe())}[/{colour}]"
+
+
+def summary(plan: Plan) -> str:
+    """``"2 to create, 1 to update, 0 to delete"``."""
+    counts = dict.fromkeys(Effect, 0)
+    for change in plan.changes:
+        counts[change.effect] += 1
+    return (
+        f"{counts[Effect.CREATE]} to create, {counts[Effect.UPDATE]} to update, "
+        f"{counts[Effect.DELETE]} to delete"
+    )
+
+
+def render_plan(plan: Plan, console: Console) -> None:
+    for warning in plan.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    if plan.empty:
+        console.print("No changes: IAM already matches the file.")
+        return
+    for change in plan.changes:
+        console.print(_line(change))
+    console.print(f"Plan: {summary(plan)}.")
+
+
+def render_report(report: ApplyReport, console: Console) -> None:
+    """The plan, then what happened to it."""
+    render_plan(report.plan, console)
+    if report.plan.empty:
+        return
+    if report.dry_run:
+        console.print("Dry run: nothing was changed.")
+        return
+    if report.error is not None and report.failed is not None:
+        done = len(report.applied)
+        console.print(
+            f"[red]error:[/red] {escape(report.failed.describe())} failed: "
+            f"{escape(report.error.code)}: {escape(report.error.message)}"
+        )
+        console.print(f"{done} of {len(report.plan.changes)} changes were applied before it.")
+        return
+    console.print(f"Applied {len(report.applied)} changes.")
+
+
+def render_problems(problems: Sequence[str], console: Console) -> None:
+    for problem in problems:
+        console.print(f"[red]error:[/red] {escape(problem)}")
+    count = len(problems)
+    console.print(f"{count} problem{'s' if count != 1 else ''} found; nothing was changed.")
