@@ -25,8 +25,15 @@ _ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
 
 
 def wire_bytes(text: str) -> bytes:
-    """The bytes a wire string stood for (non-ASCII was decoded as UTF-8, surrogateescape)."""
-    return text.encode("utf-8", "surrogateescape")
+    """The bytes a wire string stood for (non-ASCII was decoded as UTF-8, surrogateescape).
+
+    A lone surrogate that ``surrogateescape`` cannot have produced is encoded as itself
+    (``surrogatepass``) so that no input makes this raise.
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
 
 
 def split_query(raw_query: str) -> list[tuple[str, str]]:
@@ -42,14 +49,20 @@ def split_query(raw_query: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def _query_bytes(raw: str) -> bytes:
+    # A query string is form-encoded: "+" stands for a space (botocore sends spaces as "+"
+    # and signs them as "%20"), so a literal plus sign must arrive as "%2B".
+    return unquote_to_bytes(wire_bytes(raw.replace("+", " ")))
+
+
 def decode_component(raw: str) -> str:
-    """Percent-decode one query key or value to text (``+`` stays a plus sign)."""
-    return unquote_to_bytes(wire_bytes(raw)).decode("utf-8", "replace")
+    """Decode one query key or value to text (``%XY`` escapes, ``+`` as a space)."""
+    return _query_bytes(raw).decode("utf-8", "replace")
 
 
 def canonical_component(raw: str) -> str:
     """Re-encode one query key or value the SigV4 way, whatever encoding the client chose."""
-    return quote_from_bytes(unquote_to_bytes(wire_bytes(raw)), safe="")
+    return quote_from_bytes(_query_bytes(raw), safe="")
 
 
 def encode_path_twice(path: str) -> str:

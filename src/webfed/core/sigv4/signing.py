@@ -21,6 +21,7 @@ import threading
 from collections import OrderedDict
 
 from webfed.core.sigv4.authorization import ALGORITHM, SCOPE_TERMINATOR
+from webfed.core.sigv4.encoding import wire_bytes
 
 __all__ = [
     "DEFAULT_KEY_CACHE",
@@ -41,7 +42,7 @@ def string_to_sign(canonical_request: str, amz_date: str, credential_scope: str)
     The canonical request is hashed as UTF-8; text that came off the wire as undecodable bytes
     (``surrogateescape``) hashes back to those bytes.
     """
-    digest = hashlib.sha256(canonical_request.encode("utf-8", "surrogateescape")).hexdigest()
+    digest = hashlib.sha256(wire_bytes(canonical_request)).hexdigest()
     return "\n".join((ALGORITHM, amz_date, credential_scope, digest))
 
 
