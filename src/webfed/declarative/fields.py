@@ -121,6 +121,8 @@ class Reader:
 
     def sequence(self, node: yaml.Node, where: str) -> list[yaml.Node]:
         if isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.lines[f"{where}[{index}]"] = line_of(item)
             return list(node.value)
         self.report(f"must be a list, not {_KIND_NAMES[type(node)]}", node, where)
         return []
