@@ -10,7 +10,10 @@ context keys, and ``now`` when time-based keys are wanted) and the policies that
 
 from __future__ import annotations
 
+from webfed.core.policy.context import build_context
+from webfed.core.policy.decision import Decision, DecisionKind, StatementRef
 from webfed.core.policy.document import Problem
+from webfed.core.policy.evaluate import evaluate
 from webfed.core.policy.model import (
     DOCUMENT_MAX_CHARACTERS,
     INLINE_GROUP_AGGREGATE_LIMIT,
@@ -36,6 +39,7 @@ from webfed.core.policy.principals import (
     ServicePrincipal,
     WebIdentityPrincipal,
 )
+from webfed.core.policy.request import AuthorizationRequest, principal_context
 
 __all__ = [
     "DOCUMENT_MAX_CHARACTERS",
@@ -49,6 +53,9 @@ __all__ = [
     "TRUST_POLICY_LIMIT_MAXIMUM",
     "VERSIONS",
     "WELL_KNOWN_PROVIDERS",
+    "AuthorizationRequest",
+    "Decision",
+    "DecisionKind",
     "Effect",
     "Policy",
     "PolicyKind",
@@ -58,8 +65,12 @@ __all__ = [
     "RootPrincipal",
     "ServicePrincipal",
     "Statement",
+    "StatementRef",
     "WebIdentityPrincipal",
+    "build_context",
+    "evaluate",
     "find_problems",
     "parse_policy",
     "policy_size",
+    "principal_context",
 ]

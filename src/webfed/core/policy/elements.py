@@ -17,6 +17,7 @@ from webfed.core.policy.model import ActionMatcher, ResourcePattern
 from webfed.core.policy.operators import OPERATORS, VARIABLE_FAMILIES, OperatorSpec
 from webfed.core.policy.principals import PrincipalMatcher
 from webfed.core.policy.variables import (
+    DynamicGlob,
     InvalidVariable,
     has_variables,
     parse_template,
@@ -92,7 +93,7 @@ def compile_resources(
 
 def _resource(source: str, element: str, variables: bool) -> ResourcePattern:
     if source == "*":
-        return ResourcePattern(source, True, None, None, None, ())
+        return ResourcePattern(source, True, None, None, None, None)
     parts = arn_components(source)
     if parts is None:
         raise _fail(element, f'"{source}" must be an ARN (arn:partition:service:...) or "*"')
@@ -105,10 +106,11 @@ def _resource(source: str, element: str, variables: bool) -> ResourcePattern:
         raise _fail(element, str(error)) from None
     tokens = None if has_variables(template) else resolve(template, {})
     static = None if tokens is None else StaticGlob(parts[5], tokens)
+    dynamic = None if tokens is not None else DynamicGlob(parts[5], template)
     if any("*" in part or "?" in part for part in head):
         globs = tuple(compile_glob(part) for part in head)
-        return ResourcePattern(source, False, None, globs, static, template)
-    return ResourcePattern(source, False, head, None, static, template)
+        return ResourcePattern(source, False, None, globs, static, dynamic)
+    return ResourcePattern(source, False, head, None, static, dynamic)
 
 
 # --- Principal --------------------------------------------------------------------------------

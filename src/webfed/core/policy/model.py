@@ -14,9 +14,10 @@ from enum import Enum
 
 from webfed.core.policy.conditions import Condition
 from webfed.core.policy.context import ContextValues
+from webfed.core.policy.decision import StatementRef
 from webfed.core.policy.principals import PrincipalMatcher
-from webfed.core.policy.variables import Template, resolve
-from webfed.core.policy.wildcard import StaticGlob, match_tokens
+from webfed.core.policy.variables import DynamicGlob
+from webfed.core.policy.wildcard import StaticGlob
 
 __all__ = [
     "DOCUMENT_MAX_CHARACTERS",
@@ -109,7 +110,7 @@ class ResourcePattern:
 
     ``head`` holds the partition, service, region and account components as literal text when
     none has a wildcard (one tuple comparison), else ``head_globs`` holds them compiled. The
-    resource part is either static (``static``) or a template with policy variables.
+    resource part is either static (``static``) or holds policy variables (``dynamic``).
     """
 
     source: str
@@ -117,7 +118,7 @@ class ResourcePattern:
     head: tuple[str, ...] | None
     head_globs: tuple[StaticGlob, ...] | None
     static: StaticGlob | None
-    template: Template
+    dynamic: DynamicGlob | None
 
     def matches(self, parts: tuple[str, ...] | None, context: ContextValues) -> bool | None:
         """True/False, or ``None`` when a policy variable in it cannot be resolved."""
@@ -127,10 +128,8 @@ class ResourcePattern:
             return False
         if self.static is not None:
             return self.static.matches(parts[5])
-        tokens = resolve(self.template, context)
-        if tokens is None:
-            return None
-        return match_tokens(tokens, parts[5])
+        assert self.dynamic is not None
+        return self.dynamic.matches(parts[5], context)
 
     def _head_matches(self, parts: tuple[str, ...]) -> bool:
         if self.head is not None:
@@ -195,6 +194,11 @@ class Policy:
     _by_action: dict[str, tuple[Statement, ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    refs: tuple[StatementRef, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        refs = tuple(StatementRef(self.name, s.index, s.sid) for s in self.statements)
+        object.__setattr__(self, "refs", refs)
 
     def __repr__(self) -> str:
         return (

@@ -28,6 +28,7 @@ from typing import Protocol
 from webfed.core.arn import arn_components
 from webfed.core.policy.context import ContextValues
 from webfed.core.policy.variables import (
+    DynamicGlob,
     Template,
     has_variables,
     parse_template,
@@ -99,21 +100,22 @@ def _string_equals(fold: bool) -> Callable[[str, bool], ValueMatcher]:
 @dataclass(frozen=True, slots=True)
 class _Like:
     source: str
-    template: Template
     static: StaticGlob | None
+    dynamic: DynamicGlob | None
 
     def matches(self, value: str, context: ContextValues) -> bool:
         if self.static is not None:
             return self.static.matches(value)
-        tokens = resolve(self.template, context)
-        return tokens is not None and match_tokens(tokens, value)
+        assert self.dynamic is not None
+        return self.dynamic.matches(value, context) is True
 
 
 def _string_like(text: str, variables: bool) -> ValueMatcher:
     template = parse_template(text, variables=variables, wildcards=True)
     tokens = None if has_variables(template) else resolve(template, {})
-    static = None if tokens is None else StaticGlob(text, tokens)
-    return _Like(text, template, static)
+    if tokens is not None:
+        return _Like(text, StaticGlob(text, tokens), None)
+    return _Like(text, None, DynamicGlob(text, template))
 
 
 # --- numbers, dates, booleans, binary, addresses -----------------------------------------------

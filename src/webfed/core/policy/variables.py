@@ -16,9 +16,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from webfed.core.policy.context import ContextValues
-from webfed.core.policy.wildcard import Token, Wildcard, join_tokens, tokenize
+from webfed.core.policy.wildcard import (
+    Token,
+    Wildcard,
+    join_tokens,
+    match_chunks,
+    match_tokens,
+    tokenize,
+)
 
 __all__ = [
+    "DynamicGlob",
     "InvalidVariable",
     "Template",
     "Variable",
@@ -137,3 +145,47 @@ def resolve_text(template: Template, context: ContextValues) -> str | None:
 def has_variables(template: Template) -> bool:
     """True when the template names at least one request-context key."""
     return any(isinstance(part, Variable) for part in template)
+
+
+class DynamicGlob:
+    """A wildcard pattern with policy variables, matched after substitution without a regex.
+
+    Without ``?`` the pattern is kept as the chunks between ``*`` wildcards; each chunk is
+    resolved to plain text at request time and the chunks are found in order (see
+    :func:`webfed.core.policy.wildcard.match_tokens`). With ``?`` it falls back to resolving the
+    whole template into tokens.
+    """
+
+    __slots__ = ("_chunks", "source", "template")
+
+    def __init__(self, source: str, template: Template) -> None:
+        self.source = source
+        self.template = template
+        self._chunks: tuple[tuple[str | Variable, ...], ...] | None = None
+        if Wildcard.ONE not in template:
+            chunks: list[list[str | Variable]] = [[]]
+            for part in template:
+                if part is Wildcard.ANY:
+                    chunks.append([])
+                elif not isinstance(part, Wildcard):
+                    chunks[-1].append(part)
+            self._chunks = tuple(tuple(chunk) for chunk in chunks)
+
+    def __repr__(self) -> str:
+        return f"DynamicGlob({self.source!r})"
+
+    def matches(self, text: str, context: ContextValues) -> bool | None:
+        """True/False, or ``None`` when a variable has no value and no default."""
+        if self._chunks is None:
+            tokens = resolve(self.template, context)
+            return None if tokens is None else match_tokens(tokens, text)
+        resolved: list[str] = []
+        for chunk in self._chunks:
+            pieces: list[str] = []
+            for part in chunk:
+                value = part if isinstance(part, str) else lookup(part, context)
+                if value is None:
+                    return None
+                pieces.append(value)
+            resolved.append("".join(pieces))
+        return match_chunks(resolved, text)

@@ -26,6 +26,7 @@ __all__ = [
     "compile_glob",
     "has_wildcards",
     "join_tokens",
+    "match_chunks",
     "match_tokens",
     "split_tokens",
     "tokenize",
@@ -102,8 +103,12 @@ def match_tokens(tokens: Sequence[Token], text: str) -> bool:
 
 
 def _match_star_chunks(tokens: Sequence[Token], text: str) -> bool:
-    """Only ``*`` wildcards: literal chunks must appear in order; leftmost placement is optimal."""
-    chunks = _chunks_between_stars(tokens)
+    return match_chunks(_chunks_between_stars(tokens), text)
+
+
+def match_chunks(chunks: Sequence[str], text: str) -> bool:
+    """Match the literal chunks between ``*`` wildcards: they must appear in order, the first
+    at the start and the last at the end; leftmost placement of the middle ones is optimal."""
     if len(chunks) == 1:
         return text == chunks[0]
     first, last = chunks[0], chunks[-1]
