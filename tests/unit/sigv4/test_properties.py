@@ -86,7 +86,8 @@ def cases(draw: st.DrawFn, signer: Signer) -> Case:
             max_size=5,
         )
     )
-    if params and draw(st.booleans()):
+    repeat_a_key: bool = draw(st.booleans())
+    if params and repeat_a_key:
         params.append((params[0][0], draw(query_text)))  # a repeated key
     signed_at = draw(instants)
     return Case(
