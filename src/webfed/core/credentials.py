@@ -1,0 +1,399 @@
+"""Temporary credentials: mint them, seal the session token, unseal it on every signed request.
+
+STS answers ``AssumeRole*`` with an access key id (``ASIA`` + 16 base32 characters), a 40
+character secret access key, a session token and an expiration (STS API reference,
+``Credentials`` data type; IAM User Guide, "IAM identifiers"). AWS leaves the token opaque
+("make no assumptions about the maximum size"); webfed makes it a sealed, self-contained blob so
+any node can authorize a request without reading the database:
+
+    token = base64url-without-padding( version ‖ key id ‖ nonce ‖ AES-256-GCM(plaintext) )
+
+The associated data is ``version ‖ key id ‖ access key id``: a token only opens next to the access
+key id it was minted with. The plaintext is one byte naming its encoding (JSON, or zlib'd JSON)
+and a positional JSON array of the :class:`SessionContext` plus the secret access key. Input is
+capped at :data:`MAX_SESSION_TOKEN_CHARS` before any decoding. Every rejection is the same
+``InvalidClientTokenId``; the admin-only ``explanation`` says which check failed.
+
+``packed_policy_percent`` implements STS's ``PackedPolicySize``; the rule is in its docstring and
+``docs/credentials.md``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import random
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from cryptography.exceptions import InvalidTag
+
+from webfed.core.identifiers import new_access_key_id
+from webfed.core.keys import KEY_ID_LENGTH, NONCE_BYTES, KeyRing, Purpose
+from webfed.errors import ExpiredToken, InvalidClientTokenId
+
+__all__ = [
+    "MAX_SESSION_TOKEN_CHARS",
+    "PACKED_POLICY_BUDGET_BYTES",
+    "SessionContext",
+    "TemporaryCredentials",
+    "UnsealedSession",
+    "WebIdentity",
+    "check_not_expired",
+    "mint_credentials",
+    "packed_policy_percent",
+    "unseal_session_token",
+]
+
+MAX_SESSION_TOKEN_CHARS = 16_384
+PACKED_POLICY_BUDGET_BYTES = 1_500
+
+INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid."  # noqa: S105
+EXPIRED_TOKEN_MESSAGE = "The security token included in the request is expired"  # noqa: S105
+
+_TOKEN_VERSION = 1
+_HEADER_BYTES = 1 + KEY_ID_LENGTH
+_MIN_TOKEN_BYTES = _HEADER_BYTES + NONCE_BYTES + 16 + 1
+_PLAIN_JSON = 0x4A  # "J"
+_ZLIB_JSON = 0x5A  # "Z"
+_COMPRESS_ABOVE = 1_024  # inflating costs microseconds; only big contexts pay it
+_MAX_PLAINTEXT = 65_536
+_CONTEXT_FORMAT = 1
+_SECRET_BYTES = 30  # 40 base64 characters, the length of an AWS secret access key
+_TOKEN_TEXT = re.compile(r"[A-Za-z0-9_-]+")
+_MAX_ACCESS_KEY_ID = 128
+
+
+@dataclass(frozen=True, slots=True)
+class WebIdentity:
+    """The web identity behind a session (AWS condition keys ``<provider>:aud|sub|amr|id``).
+
+    ``provider`` is the issuer host and path (``accounts.google.com``) or the OAuth provider id
+    (``www.amazon.com``); ``federated_provider`` is the value of ``aws:FederatedProvider`` (the
+    IAM OIDC provider ARN, or the built-in name).
+    """
+
+    provider: str
+    aud: str
+    sub: str
+    amr: tuple[str, ...] = ()
+    id: str | None = None
+    federated_provider: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionContext:
+    """Everything later requests need to be authorized, sealed inside the session token.
+
+    Times are timezone-aware and whole seconds (AWS's ``Expiration`` has no fractions), so a
+    context survives sealing unchanged. Tags keep the order they were given in.
+    """
+
+    account_id: str
+    role_arn: str
+    role_id: str
+    role_name: str
+    session_name: str
+    issued_at: datetime
+    expires_at: datetime
+    session_policy: str | None = None
+    session_policy_arns: tuple[str, ...] = ()
+    session_tags: tuple[tuple[str, str], ...] = ()
+    transitive_tag_keys: tuple[str, ...] = ()
+    source_identity: str | None = None
+    web_identity: WebIdentity | None = None
+    chained: bool = False
+
+    def __post_init__(self) -> None:
+        for moment in (self.issued_at, self.expires_at):
+            if moment.tzinfo is None or moment.microsecond:
+                raise ValueError("session times must be timezone-aware whole seconds")
+
+    @property
+    def assumed_role_arn(self) -> str:
+        """``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`` (the role path is dropped)."""
+        return f"arn:aws:sts::{self.account_id}:assumed-role/{self.role_name}/{self.session_name}"
+
+    @property
+    def assumed_role_id(self) -> str:
+        """``ROLE_ID:SESSION_NAME``, also the ``aws:userid`` of the session."""
+        return f"{self.role_id}:{self.session_name}"
+
+
+@dataclass(frozen=True, slots=True)
+class TemporaryCredentials:
+    """What ``AssumeRole*`` returns; the secret and the token never appear in a repr."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(repr=False)
+    expiration: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UnsealedSession:
+    """A verified session token: its context and the secret the request must be signed with."""
+
+    access_key_id: str
+    session: SessionContext
+    secret_access_key: str = field(repr=False)
+
+
+# --- minting and sealing ----------------------------------------------------------------------
+
+
+def mint_credentials(
+    session: SessionContext, *, key_ring: KeyRing, rng: random.Random
+) -> TemporaryCredentials:
+    """New access key id and secret for ``session``, sealed into a session token."""
+    access_key_id = new_access_key_id(rng)
+    secret = base64.b64encode(rng.randbytes(_SECRET_BYTES)).decode("ascii")
+    plaintext = _encode_plaintext(session, secret)
+    key_id, cipher = key_ring.sealing_cipher(Purpose.SESSION_TOKEN)
+    header = bytes([_TOKEN_VERSION]) + key_id.encode("ascii")
+    nonce = rng.randbytes(NONCE_BYTES)
+    sealed = cipher.encrypt(nonce, plaintext, header + access_key_id.encode("ascii"))
+    token = base64.urlsafe_b64encode(header + nonce + sealed).rstrip(b"=").decode("ascii")
+    return TemporaryCredentials(access_key_id, secret, token, session.expires_at)
+
+
+def _encode_plaintext(session: SessionContext, secret: str) -> bytes:
+    text = json.dumps(_context_to_array(session, secret), separators=(",", ":")).encode()
+    if len(text) > _COMPRESS_ABOVE:
+        packed = zlib.compress(text, 6)
+        if len(packed) < len(text):
+            return bytes([_ZLIB_JSON]) + packed
+    return bytes([_PLAIN_JSON]) + text
+
+
+def _context_to_array(session: SessionContext, secret: str) -> list[object]:
+    web = session.web_identity
+    return [
+        _CONTEXT_FORMAT,
+        secret,
+        session.account_id,
+        session.role_arn,
+        session.role_id,
+        session.role_name,
+        session.session_name,
+        int(session.issued_at.timestamp()),
+        int(session.expires_at.timestamp()),
+        session.session_policy,
+        list(session.session_policy_arns),
+        [[key, value] for key, value in session.session_tags],
+        list(session.transitive_tag_keys),
+        session.source_identity,
+        None
+        if web is None
+        else [web.provider, web.aud, web.sub, list(web.amr), web.id, web.federated_provider],
+        1 if session.chained else 0,
+    ]
+
+
+# --- unsealing --------------------------------------------------------------------------------
+
+
+class _Rejected(Exception):
+    """Internal: why a token was refused (becomes the admin-only explanation)."""
+
+
+def unseal_session_token(
+    session_token: str, access_key_id: str, key_ring: KeyRing
+) -> UnsealedSession:
+    """Verify and open a session token minted for ``access_key_id``; no database is read.
+
+    Raises ``InvalidClientTokenId`` for anything not sealed by a key of ``key_ring`` for exactly
+    this access key id. Expiry is the caller's check: :func:`check_not_expired`.
+    """
+    try:
+        session, secret = _unseal(session_token, access_key_id, key_ring)
+    except _Rejected as rejection:
+        raise InvalidClientTokenId(
+            INVALID_TOKEN_MESSAGE,
+            explanation={"check": "session-token", "reason": str(rejection)},
+        ) from None
+    return UnsealedSession(access_key_id, session, secret)
+
+
+def _unseal(token: object, access_key_id: object, key_ring: KeyRing) -> tuple[SessionContext, str]:
+    raw = _decode_token_text(token)
+    if raw[0] != _TOKEN_VERSION:
+        raise _Rejected(f"unknown token version {raw[0]}")
+    key_id = raw[1:_HEADER_BYTES].decode("latin-1")
+    cipher = key_ring.opening_cipher(key_id, Purpose.SESSION_TOKEN)
+    if cipher is None:
+        raise _Rejected(f"unknown or expired sealing key {key_id!r}")
+    if not (isinstance(access_key_id, str) and access_key_id.isascii()):
+        raise _Rejected("access key id is not ASCII")
+    if len(access_key_id) > _MAX_ACCESS_KEY_ID:
+        raise _Rejected("access key id too long")
+    nonce = raw[_HEADER_BYTES : _HEADER_BYTES + NONCE_BYTES]
+    associated = raw[:_HEADER_BYTES] + access_key_id.encode("ascii")
+    try:
+        plaintext = cipher.decrypt(nonce, raw[_HEADER_BYTES + NONCE_BYTES :], associated)
+    except InvalidTag:
+        raise _Rejected("authentication failed (tampered, or minted for another key)") from None
+    return _decode_plaintext(plaintext)
+
+
+def _decode_token_text(token: object) -> bytes:
+    if not isinstance(token, str):
+        raise _Rejected("token is not text")
+    if len(token) > MAX_SESSION_TOKEN_CHARS:
+        raise _Rejected(f"token longer than {MAX_SESSION_TOKEN_CHARS} characters")
+    if _TOKEN_TEXT.fullmatch(token) is None or len(token) % 4 == 1:
+        raise _Rejected("token is not base64url")
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    if len(raw) < _MIN_TOKEN_BYTES:
+        raise _Rejected("token too short")
+    return raw
+
+
+def _decode_plaintext(plaintext: bytes) -> tuple[SessionContext, str]:
+    """Our own bytes (the AEAD vouched for them), still parsed defensively."""
+    kind, body = plaintext[0], plaintext[1:]
+    if kind == _ZLIB_JSON:
+        body = _bounded_inflate(body)
+    elif kind != _PLAIN_JSON:
+        raise _Rejected(f"unknown plaintext encoding {kind}")
+    try:
+        fields = json.loads(body)
+        return _context_from_array(fields)
+    except (ValueError, TypeError, OverflowError, OSError) as error:
+        raise _Rejected(f"malformed sealed context ({type(error).__name__})") from None
+
+
+def _bounded_inflate(data: bytes) -> bytes:
+    inflater = zlib.decompressobj()
+    try:
+        body = inflater.decompress(data, _MAX_PLAINTEXT)
+    except zlib.error:
+        raise _Rejected("sealed context does not inflate") from None
+    if inflater.unconsumed_tail or not inflater.eof:
+        raise _Rejected("sealed context inflates beyond its cap")
+    return body
+
+
+def _context_from_array(fields: object) -> tuple[SessionContext, str]:
+    # Runs on every signed request: one flat pass of checks, no per-field function calls.
+    if type(fields) is not list or len(fields) != 16 or fields[0] != _CONTEXT_FORMAT:
+        raise ValueError("unknown sealed context format")
+    (_, secret, account, role_arn, role_id, role_name, session_name) = fields[:7]
+    (issued, expires, policy, arns, tags, transitive, source, web, chained) = fields[7:]
+    _require_texts(secret, account, role_arn, role_id, role_name, session_name)
+    _require_optional_texts(policy, source)
+    session = SessionContext(
+        account_id=account,
+        role_arn=role_arn,
+        role_id=role_id,
+        role_name=role_name,
+        session_name=session_name,
+        issued_at=_moment(issued),
+        expires_at=_moment(expires),
+        session_policy=policy,
+        session_policy_arns=_text_tuple(arns),
+        session_tags=_tag_tuple(tags),
+        transitive_tag_keys=_text_tuple(transitive),
+        source_identity=source,
+        web_identity=None if web is None else _web_identity(web),
+        chained=chained == 1,
+    )
+    return session, secret
+
+
+def _web_identity(value: object) -> WebIdentity:
+    if type(value) is not list or len(value) != 6:
+        raise ValueError("a web identity has six fields")
+    provider, aud, sub, amr, user_id, federated_provider = value
+    _require_texts(provider, aud, sub)
+    _require_optional_texts(user_id, federated_provider)
+    return WebIdentity(provider, aud, sub, _text_tuple(amr), user_id, federated_provider)
+
+
+def _require_texts(*values: object) -> None:
+    for value in values:
+        if type(value) is not str:
+            raise TypeError("expected text")
+
+
+def _require_optional_texts(*values: object) -> None:
+    for value in values:
+        if value is not None and type(value) is not str:
+            raise TypeError("expected text or null")
+
+
+def _text_tuple(value: object) -> tuple[str, ...]:
+    if type(value) is not list:
+        raise TypeError("expected a list")
+    _require_texts(*value)
+    return tuple(value)
+
+
+def _tag_tuple(value: object) -> tuple[tuple[str, str], ...]:
+    if type(value) is not list:
+        raise TypeError("expected a list of tags")
+    tags = []
+    for pair in value:
+        if type(pair) is not list or len(pair) != 2:
+            raise ValueError("a tag is a key and a value")
+        _require_texts(*pair)
+        tags.append((pair[0], pair[1]))
+    return tuple(tags)
+
+
+def _moment(value: object) -> datetime:
+    if type(value) is not int:
+        raise TypeError("expected epoch seconds")
+    return datetime.fromtimestamp(value, UTC)
+
+
+def check_not_expired(session: SessionContext, now: datetime) -> None:
+    """Raise ``ExpiredToken`` once ``now`` has reached the session's expiration."""
+    if now >= session.expires_at:
+        raise ExpiredToken(
+            EXPIRED_TOKEN_MESSAGE,
+            explanation={
+                "check": "session-expiry",
+                "reason": "the session has expired",
+                "expiredAt": session.expires_at.isoformat(),
+                "now": now.isoformat(),
+            },
+        )
+
+
+# --- packed policy size -----------------------------------------------------------------------
+
+
+def packed_policy_percent(
+    inline_policy: str | None, policy_arns: Sequence[str], tags: Sequence[tuple[str, str]]
+) -> int:
+    """STS's ``PackedPolicySize``: the share, in percent, of the packed budget used.
+
+    AWS does not publish its packing. webfed's rule: the inline policy with insignificant
+    whitespace removed (re-serialized compactly when it is JSON; IAM does not count whitespace),
+    then each policy ARN, then each tag as ``key=value``, joined with newlines, UTF-8, compressed
+    with zlib level 9; the percentage is ``ceil(100 * compressed / 1500 bytes)``. Nothing at all
+    is 0. Above 100 the request fails with ``PackedPolicyTooLarge``. Transitive tag keys do not
+    count (AWS: transitivity does not change the packed size).
+    """
+    if not inline_policy and not policy_arns and not tags:
+        return 0
+    parts = [_compact_policy(inline_policy or "")]
+    parts.extend(policy_arns)
+    parts.extend(f"{key}={value}" for key, value in tags)
+    packed = zlib.compress("\n".join(parts).encode("utf-8", "surrogatepass"), 9)
+    return math.ceil(100 * len(packed) / PACKED_POLICY_BUDGET_BYTES)
+
+
+def _compact_policy(text: str) -> str:
+    try:
+        document = json.loads(text) if text else None
+    except ValueError:
+        return "".join(text.split())
+    if document is None:
+        return ""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
