@@ -1,0 +1,81 @@
+"""Web-identity condition keys built from a validated token, for the trust-policy evaluation.
+
+IAM User Guide, "Available keys for IAM and AWS STS" and "AWS global condition context keys":
+an OIDC provider's keys are named ``<provider>:<claim>`` where ``<provider>`` is the issuer URL
+without ``https://``; ``:aud``, ``:sub``, ``:amr`` (multivalued) and ``:azp`` are documented.
+For Google, ``accounts.google.com:aud`` is ``azp`` when present and ``aud`` otherwise, and
+``accounts.google.com:oaud`` is always ``aud``. Beyond AWS, webfed exposes every other
+top-level claim the same way: strings as they are, other scalars as their JSON text, arrays as
+multivalued keys (nested objects are skipped, inside arrays too).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from webfed.core.oidc.json_values import JsonValue
+from webfed.core.oidc.result import ValidatedToken
+
+__all__ = ["GOOGLE_PROVIDER_KEY", "provider_key", "web_identity_condition_keys"]
+
+GOOGLE_PROVIDER_KEY = "accounts.google.com"
+
+
+def provider_key(issuer_url: str) -> str:
+    """The condition-key prefix of an issuer: its URL without the scheme or a trailing slash."""
+    for scheme in ("https://", "http://"):
+        if issuer_url.startswith(scheme):
+            issuer_url = issuer_url[len(scheme) :]
+            break
+    return issuer_url.rstrip("/")
+
+
+def _scalar_text(value: JsonValue) -> str | None:
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return None
+
+
+def _claim_value(value: JsonValue) -> str | list[str] | None:
+    if isinstance(value, Mapping):
+        return None
+    if isinstance(value, tuple):
+        return [text for item in value if (text := _scalar_text(item)) is not None]
+    return _scalar_text(value)
+
+
+def _standard_keys(token: ValidatedToken, prefix: str) -> dict[str, str | list[str]]:
+    keys: dict[str, str | list[str]] = {
+        f"{prefix}:aud": token.audience,
+        f"{prefix}:sub": token.subject,
+        f"{prefix}:amr": list(token.amr),
+    }
+    if token.authorized_party is not None:
+        keys[f"{prefix}:azp"] = token.authorized_party
+    if prefix == GOOGLE_PROVIDER_KEY:
+        keys[f"{prefix}:aud"] = token.authorized_party or token.audience
+        original = token.audiences
+        keys[f"{prefix}:oaud"] = original[0] if len(original) == 1 else list(original)
+    return keys
+
+
+def web_identity_condition_keys(
+    token: ValidatedToken, provider: str | None = None
+) -> dict[str, str | list[str]]:
+    """Every condition key the token provides, named ``<provider>:<claim>``.
+
+    ``provider`` defaults to :func:`provider_key` of the token's issuer. The documented keys
+    (``aud`` = the matched client id, ``sub``, ``amr`` as a list, ``azp``, Google's ``oaud``)
+    take precedence over a raw claim of the same name.
+    """
+    prefix = provider if provider is not None else provider_key(token.issuer)
+    keys: dict[str, str | list[str]] = {}
+    for name, value in token.claims.items():
+        converted = _claim_value(value)
+        if converted is not None:
+            keys[f"{prefix}:{name}"] = converted
+    keys.update(_standard_keys(token, prefix))
+    return keys

@@ -1,0 +1,72 @@
+"""Strict JSON for token headers and claims, parsed into frozen values.
+
+RFC 7519 section 7.2 step 10 and RFC 7515 section 5.2 leave duplicate member names to the
+implementation; two readers that disagree on which duplicate wins are a classic confusion
+attack, so duplicates are refused outright. ``NaN`` and ``Infinity`` are not JSON (RFC 8259
+section 6) and are refused too. Arrays become tuples and objects read-only mappings, so a
+validated token cannot be edited after the fact.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TypeAlias
+
+__all__ = ["MAX_JSON_DEPTH", "JsonObject", "JsonValue", "MalformedJson", "parse_json_object"]
+
+JsonValue: TypeAlias = (
+    bool | int | float | str | tuple["JsonValue", ...] | Mapping[str, "JsonValue"] | None
+)
+JsonObject: TypeAlias = Mapping[str, JsonValue]
+
+#: Deepest nesting accepted; real ID tokens nest two or three levels.
+MAX_JSON_DEPTH = 16
+
+
+class MalformedJson(ValueError):
+    """The text is not one strict JSON object (the reason says why, never the text)."""
+
+
+def _refuse_constant(name: str) -> object:
+    raise MalformedJson(f"non-standard JSON constant {name}")
+
+
+def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result: dict[str, object] = {}
+    for key, value in pairs:
+        if key in result:
+            raise MalformedJson("duplicate member name")
+        result[key] = value
+    return result
+
+
+def _freeze(value: object, depth: int) -> JsonValue:
+    if depth > MAX_JSON_DEPTH:
+        raise MalformedJson("nesting too deep")
+    if isinstance(value, dict):
+        return MappingProxyType({key: _freeze(item, depth + 1) for key, item in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(item, depth + 1) for item in value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise MalformedJson("unexpected JSON value")  # pragma: no cover - json.loads yields no other
+
+
+def parse_json_object(data: bytes) -> JsonObject:
+    """Parse UTF-8 ``data`` as exactly one JSON object, strictly, into frozen values."""
+    try:
+        text = data.decode("utf-8")
+        parsed = json.loads(
+            text, object_pairs_hook=_refuse_duplicates, parse_constant=_refuse_constant
+        )
+    except MalformedJson:
+        raise
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise MalformedJson(type(exc).__name__) from None
+    if not isinstance(parsed, dict):
+        raise MalformedJson("not a JSON object")
+    frozen = _freeze(parsed, 0)
+    assert isinstance(frozen, Mapping)
+    return frozen

@@ -1,0 +1,131 @@
+"""Reading a web identity token's envelope before any key is touched.
+
+The caller must find the IAM OIDC provider whose URL equals the token's ``iss`` before the
+signature can be checked (IAM API reference, ``CreateOpenIDConnectProvider``: the URL
+"corresponds to the iss claim"). :func:`peek_token` gives it ``iss``, ``kid`` and ``alg``
+cheaply and safely: the token's size and shape are capped first (STS API reference,
+``AssumeRoleWithWebIdentity``: ``WebIdentityToken`` is 4..20,000 characters), only the JWS
+Compact Serialization of RFC 7515 section 7.1 is accepted (three base64url segments, RFC 7515
+section 2: no padding), and nothing read here is trusted until the signature verifies.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+
+from webfed.core.oidc.json_values import JsonObject, MalformedJson, parse_json_object
+from webfed.errors import InvalidIdentityToken
+
+__all__ = [
+    "MAX_HEADER_CHARS",
+    "MAX_TOKEN_CHARS",
+    "MIN_TOKEN_CHARS",
+    "UnverifiedToken",
+    "peek_token",
+    "token_fingerprint",
+]
+
+MIN_TOKEN_CHARS = 4
+MAX_TOKEN_CHARS = 20_000
+#: Largest protected header segment accepted (base64url characters); real headers are < 300.
+MAX_HEADER_CHARS = 2_048
+MAX_KID_CHARS = 256
+MAX_ISSUER_CHARS = 2_048
+
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def token_fingerprint(token: str) -> str:
+    """First 16 hex digits of SHA-256 over the token: names a token in logs without leaking it."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class UnverifiedToken:
+    """The parts of a token that are read before verification. Nothing here is trusted yet.
+
+    ``issuer`` selects the provider, ``kid`` and ``algorithm`` select the key within that
+    provider's set; ``header`` and ``claims`` are the decoded JSON, kept for the validator.
+    """
+
+    issuer: str
+    kid: str | None
+    algorithm: str
+    fingerprint: str
+    header: JsonObject
+    claims: JsonObject
+
+    def __repr__(self) -> str:
+        return (
+            f"UnverifiedToken(issuer={self.issuer!r}, kid={self.kid!r}, "
+            f"algorithm={self.algorithm!r}, fingerprint={self.fingerprint!r})"
+        )
+
+
+def _malformed(reason: str, fingerprint: str) -> InvalidIdentityToken:
+    return InvalidIdentityToken(
+        "The web identity token is not a well-formed signed JWT.",
+        explanation={"check": "structure", "reason": reason, "token_fingerprint": fingerprint},
+    )
+
+
+def _decode_segment(segment: str, what: str, fingerprint: str) -> bytes:
+    if len(segment) % 4 == 1 or not _SEGMENT.fullmatch(segment):
+        raise _malformed(f"{what} is not base64url", fingerprint)
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _split(token: str, fingerprint: str) -> tuple[str, str, str]:
+    if not MIN_TOKEN_CHARS <= len(token) <= MAX_TOKEN_CHARS:
+        raise _malformed(
+            f"length {len(token)} outside {MIN_TOKEN_CHARS}..{MAX_TOKEN_CHARS}", fingerprint
+        )
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise _malformed(f"{len(parts)} segments, a signed JWT has 3", fingerprint)
+    header, payload, signature = parts
+    if not header or not payload or not signature:
+        raise _malformed("empty segment", fingerprint)
+    if len(header) > MAX_HEADER_CHARS:
+        raise _malformed(f"header longer than {MAX_HEADER_CHARS} characters", fingerprint)
+    return header, payload, signature
+
+
+def _parse(segment: str, what: str, fingerprint: str) -> JsonObject:
+    try:
+        return parse_json_object(_decode_segment(segment, what, fingerprint))
+    except MalformedJson as exc:
+        raise _malformed(f"{what}: {exc}", fingerprint) from None
+
+
+def _optional_string(value: object, limit: int, what: str, fingerprint: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= limit:
+        raise _malformed(f"{what} is not a string of 1..{limit} characters", fingerprint)
+    return value
+
+
+def peek_token(token: str) -> UnverifiedToken:
+    """Split and decode ``token`` under strict caps; raise ``InvalidIdentityToken`` if it is not
+    a three-segment JWS whose header names a string ``alg`` and whose payload names a string
+    ``iss``. The signature is NOT checked here: use the result only to find the provider."""
+    fingerprint = token_fingerprint(token)
+    header_segment, payload_segment, signature_segment = _split(token, fingerprint)
+    _decode_segment(signature_segment, "signature", fingerprint)
+    header = _parse(header_segment, "header", fingerprint)
+    claims = _parse(payload_segment, "payload", fingerprint)
+    algorithm = _optional_string(header.get("alg"), 32, "alg", fingerprint)
+    if algorithm is None:
+        raise _malformed("header has no alg", fingerprint)
+    kid = _optional_string(header.get("kid"), MAX_KID_CHARS, "kid", fingerprint)
+    issuer = _optional_string(claims.get("iss"), MAX_ISSUER_CHARS, "iss", fingerprint)
+    if issuer is None:
+        raise InvalidIdentityToken(
+            "The web identity token has no issuer (iss) claim.",
+            explanation={"check": "issuer", "seen": None, "token_fingerprint": fingerprint},
+        )
+    return UnverifiedToken(issuer, kid, algorithm, fingerprint, header, claims)
