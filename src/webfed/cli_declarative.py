@@ -104,7 +104,7 @@ def _run_apply(settings: Settings, path: Path, console: Console, **flags: bool) 
 @_store_options
 def apply(path: Path, dry_run: bool, prune: bool, **options: Any) -> None:
     """Create or update providers, policies and roles to match FILE; print what changed."""
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     try:
         config = load_config_file(path)
     except InvalidConfiguration as error:
@@ -149,5 +149,5 @@ def apply_at_start(settings: Settings, path: Path) -> None:
 
     The caller has already migrated the database. Output goes to standard error.
     """
-    console = Console(file=sys.stderr, highlight=False)
+    console = Console(file=sys.stderr, highlight=False, soft_wrap=True)
     _run_apply(settings, path, console, dry_run=False, prune=False)
