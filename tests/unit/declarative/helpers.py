@@ -75,7 +75,8 @@ FULL = """\
               Action: [dynamodb:GetItem, dynamodb:Query]
               Resource: arn:aws:dynamodb:us-east-1:123456789012:table/scores
       - name: boundary
-        document: '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+        document: '{"Version": "2012-10-17",
+          "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
     roles:
       - name: game-player
         description: Players signed in with the game's IdP

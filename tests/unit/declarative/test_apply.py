@@ -97,13 +97,13 @@ def test_an_invalid_file_changes_nothing_and_lists_every_problem(
     )
     result = site("apply", text=broken)
     assert result.exit_code == 1
-    assert "line 25: roles[0]: unknown key 'x'" in result.output
+    assert "line 26: roles[0]: unknown key 'x'" in result.output
     assert "1 problem found; nothing was changed." in result.output
     fixed_schema = FULL.replace("managed_policies: [scores-read]", "managed_policies: [missing]")
     result = site("apply", text=fixed_schema)
     assert result.exit_code == 1
-    assert "line 40: roles[0].managed_policies[0]: no managed policy 'missing'" in result.output
-    assert "version: 1\n" == site("export").output.split("\n", 1)[1]
+    assert "line 41: roles[0].managed_policies[0]: no managed policy 'missing'" in result.output
+    assert site("export").output.split("\n", 1)[1] == "version: 1\n"
 
 
 def test_yaml_syntax_error_exits_1_with_the_line(site: Callable[..., Result]) -> None:
@@ -159,7 +159,8 @@ PRUNE_BASE = """\
       - name: keep
         document: {Version: 2012-10-17, Statement: [{Effect: Allow, Action: "s3:*", Resource: "*"}]}
       - name: legacy
-        document: {Version: 2012-10-17, Statement: [{Effect: Allow, Action: "sqs:*", Resource: "*"}]}
+        document:
+          {Version: 2012-10-17, Statement: [{Effect: Allow, Action: "sqs:*", Resource: "*"}]}
     roles:
       - name: keeper
         trust_policy: &trust

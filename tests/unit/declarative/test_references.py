@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.unit.declarative.helpers import ACCOUNT, FULL, PROVIDER_ARN, allow, load, trust
+from tests.unit.declarative.helpers import ACCOUNT, FULL, allow, load, trust
 from webfed.declarative.model import ManagedPolicy, Provider, Role, State
 from webfed.declarative.references import Limits, federated_principals, resolve
 from webfed.declarative.schema import Config
@@ -338,5 +338,5 @@ def test_read_settings_defaults(tmp_path: object) -> None:
 def test_config_line_lookup() -> None:
     config = load(FULL)
     assert isinstance(config, Config)
-    assert config.line("roles[0].trust_policy") == 26
+    assert config.line("roles[0].trust_policy") == 27
     assert config.line("nowhere") is None

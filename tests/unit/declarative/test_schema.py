@@ -55,8 +55,10 @@ def test_yes_and_no_stay_strings_in_documents() -> None:
             document:
               Version: 2012-10-17
               Statement:
-                - {Effect: Allow, Action: "*", Resource: "*", Condition: {StringEquals: {"aws:x": [yes, no, on, off]}}}
-                - {Effect: Allow, Action: "*", Resource: "*", Condition: {Bool: {"aws:SecureTransport": true}}}
+                - {Effect: Allow, Action: "*", Resource: "*",
+                   Condition: {StringEquals: {"aws:x": [yes, no, on, off]}}}
+                - {Effect: Allow, Action: "*", Resource: "*",
+                   Condition: {Bool: {"aws:SecureTransport": true}}}
         """
     )
     statements = json.loads(config.policies[0].document.text)["Statement"]
@@ -70,7 +72,8 @@ def test_document_as_mapping_equals_document_as_json_string() -> None:
         version: 1
         policies:
           - name: p
-            document: {Version: 2012-10-17, Statement: [{Effect: Allow, Action: "*", Resource: "*"}]}
+            document:
+              {Version: 2012-10-17, Statement: [{Effect: Allow, Action: "*", Resource: "*"}]}
         """
     ).policies[0]
     as_string = load(
