@@ -137,9 +137,19 @@ def test_string_and_arn_operators_accepted(operator: str) -> None:
         ("NotIpAddress", "2001:db8::/32"),
         ("Null", "true"),
     ],
-    ids=["num-int", "num-dec", "date-iso", "date-epoch", "bool-json", "bool-str", "binary",
-         "ipv4", "ipv6", "null"],
-)  # fmt: skip
+    ids=[
+        "num-int",
+        "num-dec",
+        "date-iso",
+        "date-epoch",
+        "bool-json",
+        "bool-str",
+        "binary",
+        "ipv4",
+        "ipv6",
+        "null",
+    ],
+)
 def test_typed_operators_accepted(operator: str, value: object) -> None:
     statement = {**ALLOW_ALL, "Condition": {operator: {"some:key": value}}}
     assert parse_policy(document(statement), PolicyKind.IDENTITY).statements[0].conditions
@@ -301,17 +311,36 @@ def test_size_limits_are_data() -> None:
 # --- properties -------------------------------------------------------------------------------
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=8)
     | st.sampled_from(["Allow", "Deny", "*", "s3:GetObject", "arn:aws:s3:::b/*", "2012-10-17"]),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(
-        st.sampled_from(["Version", "Statement", "Effect", "Action", "Resource", "Condition",
-                         "Principal", "Sid", "StringLike", "Null", "aws:x", "AWS"]),
-        children,
-        max_size=4,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "Version",
+                    "Statement",
+                    "Effect",
+                    "Action",
+                    "Resource",
+                    "Condition",
+                    "Principal",
+                    "Sid",
+                    "StringLike",
+                    "Null",
+                    "aws:x",
+                    "AWS",
+                ]
+            ),
+            children,
+            max_size=4,
+        )
     ),
     max_leaves=12,
-)  # fmt: skip
+)
 
 
 @settings(max_examples=300, deadline=None)
