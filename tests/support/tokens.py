@@ -27,6 +27,7 @@ __all__ = [
     "generate_signing_key",
     "jwks_document",
     "sign",
+    "sign_raw",
     "standard_claims",
     "tamper_payload",
 ]
@@ -110,8 +111,16 @@ def sign(
         header["kid"] = kid or key.kid
     header.update(headers or {})
     payload = claims if isinstance(claims, bytes) else json.dumps(dict(claims)).encode()
-    registry = jws.JWSRegistry(algorithms=[algorithm], strict_check_header=False)
-    return jws.serialize_compact(header, payload, key.private, registry=registry)
+    return sign_raw(header, payload, key)
+
+
+def sign_raw(header: Mapping[str, Any], payload: bytes, key: SigningKey) -> str:
+    """Sign any header, even one joserfc would refuse to produce (``crit``, ``b64``...), with
+    joserfc's own algorithm implementation; for building tokens a validator must refuse."""
+    signing_input = f"{b64url(header)}.{b64url(payload)}"
+    algorithm = jws.JWSRegistry.algorithms[str(header["alg"])]
+    signature = algorithm.sign(signing_input.encode(), key.private)
+    return f"{signing_input}.{b64url(signature)}"
 
 
 def forge_none(claims: Mapping[str, Any], kid: str | None = "key-1") -> str:

@@ -11,6 +11,8 @@ public half. A key is chosen by ``kid`` within this one issuer's set only; a tok
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -93,12 +95,21 @@ def _unusable_reason(member: Mapping[str, object]) -> str | None:
     return None
 
 
+def _rsa_modulus_bits(member: Mapping[str, object]) -> int:
+    """Size of ``n`` before import (joserfc warns on small keys; we refuse them quietly)."""
+    modulus = member.get("n")
+    if not isinstance(modulus, str):
+        raise ValueError("RSA key without n")
+    decoded = base64.urlsafe_b64decode(modulus + "=" * (-len(modulus) % 4))
+    return int.from_bytes(decoded, "big").bit_length()
+
+
 def _import_public(member: Mapping[str, object]) -> RSAKey | ECKey:
     kty = str(member["kty"])
+    if kty == "RSA" and (bits := _rsa_modulus_bits(member)) < MIN_RSA_BITS:
+        raise ValueError(f"RSA key of {bits} bits, at least {MIN_RSA_BITS} required")
     public = {name: member[name] for name in _PUBLIC_MEMBERS[kty] if name in member}
     key = import_key(public, kty)  # type: ignore[call-overload]  # kty narrowed to RSA|EC above
-    if isinstance(key, RSAKey) and key.raw_value.key_size < MIN_RSA_BITS:
-        raise ValueError(f"RSA key of {key.raw_value.key_size} bits, at least 2048 required")
     if isinstance(key, ECKey) and key.curve_name not in _CURVE_OF_ALGORITHM.values():
         raise ValueError(f"curve {key.curve_name} is not allowed")
     assert isinstance(key, RSAKey | ECKey)
@@ -114,7 +125,7 @@ def _parse_member(member: object) -> IssuerKey | str:
         return reason
     try:
         key = _import_public(member)
-    except (JoseError, ValueError, TypeError, KeyError) as exc:
+    except (JoseError, ValueError, TypeError, KeyError, binascii.Error) as exc:
         return f"cannot import: {exc}"
     kid, algorithm = member.get("kid"), member.get("alg")
     return IssuerKey(

@@ -75,7 +75,12 @@ def _malformed(reason: str, fingerprint: str) -> InvalidIdentityToken:
 def _decode_segment(segment: str, what: str, fingerprint: str) -> bytes:
     if len(segment) % 4 == 1 or not _SEGMENT.fullmatch(segment):
         raise _malformed(f"{what} is not base64url", fingerprint)
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    # Unused low bits of the last character make several spellings of the same bytes; only the
+    # canonical one is accepted, so a token cannot be altered and still verify.
+    if base64.urlsafe_b64encode(decoded).rstrip(b"=").decode() != segment:
+        raise _malformed(f"{what} is not canonical base64url", fingerprint)
+    return decoded
 
 
 def _split(token: str, fingerprint: str) -> tuple[str, str, str]:
