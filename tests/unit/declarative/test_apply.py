@@ -293,3 +293,38 @@ def _versions(database_url: str, account: str, name: str) -> list[tuple[str, boo
             await store.close()
 
     return asyncio.run(read())
+
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "webfed.yaml"
+
+
+def test_the_example_file_applies_with_its_own_settings(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example names account 111122223333 in its settings: and its ARNs."""
+    monkeypatch.delenv("WEBFED_ACCOUNT_ID", raising=False)
+    runner = CliRunner()
+    common = ["--database-url", database_url, "--data-dir", str(tmp_path)]
+    text = EXAMPLE.read_text().replace("111122223333", "111122224444")
+    path = tmp_path / "example.yaml"
+    path.write_text(text)
+    result = runner.invoke(apply, ["-f", str(path), *common], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Plan: 9 to create" in result.output
+    exported = runner.invoke(export, [*common, "--account-id", "111122224444"])
+    assert "name: ci-deploy" in exported.output
+    assert "oidc-provider/login.game.example.com" in exported.output
+
+
+def test_environment_beats_the_file_settings(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEBFED_ACCOUNT_ID", "999999999999")
+    runner = CliRunner()
+    args = ["-f", str(EXAMPLE), "--database-url", database_url, "--dry-run"]
+    result = runner.invoke(apply, args, catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "is not in account 999999999999" in result.output
+    flagged = runner.invoke(apply, [*args, "--account-id", "111122223333"])
+    assert flagged.exit_code == 0, flagged.output
+    assert "Dry run: nothing was changed." in flagged.output
