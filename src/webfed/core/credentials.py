@@ -261,8 +261,8 @@ def _decode_plaintext(plaintext: bytes) -> tuple[SessionContext, str]:
     elif kind != _PLAIN_JSON:
         raise _Rejected(f"unknown plaintext encoding {kind}")
     try:
-        fields = json.loads(body)
-        return _context_from_array(fields)
+        # JSON text is ASCII (``ensure_ascii``): decoding it ourselves skips json's sniffing.
+        return _context_from_array(json.loads(body.decode("ascii")))
     except (ValueError, TypeError, OverflowError, OSError) as error:
         raise _Rejected(f"malformed sealed context ({type(error).__name__})") from None
 
