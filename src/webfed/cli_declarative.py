@@ -13,13 +13,20 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
 
-from webfed.declarative.apply import ApplyReport, apply_file, export_state, load_config_file
+from webfed.declarative.apply import (
+    ApplyReport,
+    apply_to_store,
+    export_state,
+    load_config,
+    load_config_file,
+)
 from webfed.declarative.render import render_problems, render_report
+from webfed.declarative.schema import Config
 from webfed.errors import InvalidConfiguration
 from webfed.settings import Settings
 
@@ -69,25 +76,45 @@ def _prepare(settings: Settings) -> None:
     migrate(settings.effective_database_url)
 
 
-async def _apply(settings: Settings, path: Path, *, dry_run: bool, prune: bool) -> ApplyReport:
+async def _apply(
+    settings: Settings, config: Config, source: str, *, dry_run: bool, prune: bool
+) -> ApplyReport:
     from webfed.storage import Store
 
     store = await Store.open(settings.effective_database_url)
     try:
-        return await apply_file(store, settings, path, dry_run=dry_run, prune=prune)
+        return await apply_to_store(
+            store, settings, config, source=source, dry_run=dry_run, prune=prune
+        )
     finally:
         await store.close()
 
 
-def _run_apply(settings: Settings, path: Path, console: Console, **flags: bool) -> None:
+def _run_apply(
+    settings: Settings, config: Config, source: str, console: Console, **flags: bool
+) -> None:
     try:
-        report = asyncio.run(_apply(settings, path, **flags))
+        report = asyncio.run(_apply(settings, config, source, **flags))
     except InvalidConfiguration as error:
-        render_problems(error.problems, console)
-        raise SystemExit(1) from None
+        _fail(error, console)
     render_report(report, console)
     if not report.ok:
         raise SystemExit(1)
+
+
+def _fail(error: InvalidConfiguration, console: Console) -> NoReturn:
+    render_problems(error.problems, console)
+    raise SystemExit(1) from None
+
+
+def _load(path: str, console: Console) -> tuple[Config, str]:
+    """The configuration at ``path``, or on standard input for ``-``."""
+    try:
+        if path == "-":
+            return load_config(sys.stdin.read(), "<stdin>"), "<stdin>"
+        return load_config_file(Path(path)), path
+    except InvalidConfiguration as error:
+        _fail(error, console)
 
 
 @click.command()
@@ -96,23 +123,19 @@ def _run_apply(settings: Settings, path: Path, console: Console, **flags: bool) 
     "--file",
     "path",
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The configuration file (YAML).",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+    help="The configuration file (YAML); - reads standard input.",
 )
 @click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
 @click.option("--prune", is_flag=True, help="Also delete what the file does not declare.")
 @_store_options
-def apply(path: Path, dry_run: bool, prune: bool, **options: Any) -> None:
+def apply(path: str, dry_run: bool, prune: bool, **options: Any) -> None:
     """Create or update providers, policies and roles to match FILE; print what changed."""
     console = Console(highlight=False, soft_wrap=True)
-    try:
-        config = load_config_file(path)
-    except InvalidConfiguration as error:
-        render_problems(error.problems, console)
-        raise SystemExit(1) from None
+    config, source = _load(path, console)
     settings = _settings(options, dict(config.settings))
     _prepare(settings)
-    _run_apply(settings, path, console, dry_run=dry_run, prune=prune)
+    _run_apply(settings, config, source, console, dry_run=dry_run, prune=prune)
 
 
 @click.command()
@@ -150,4 +173,5 @@ def apply_at_start(settings: Settings, path: Path) -> None:
     The caller has already migrated the database. Output goes to standard error.
     """
     console = Console(file=sys.stderr, highlight=False, soft_wrap=True)
-    _run_apply(settings, path, console, dry_run=False, prune=False)
+    config, source = _load(str(path), console)
+    _run_apply(settings, config, source, console, dry_run=False, prune=False)

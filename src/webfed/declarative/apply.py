@@ -32,6 +32,7 @@ __all__ = [
     "ApplyReport",
     "apply_config",
     "apply_file",
+    "apply_to_store",
     "export_state",
     "load_config",
     "load_config_file",
@@ -121,15 +122,35 @@ async def apply_file(
     problem; an IAM error during execution is returned in the report with what was applied.
     """
     config = load_config_file(path)
+    return await apply_to_store(
+        store,
+        settings,
+        config,
+        source=str(path),
+        dry_run=dry_run,
+        prune=prune,
+        operations=operations,
+    )
+
+
+async def apply_to_store(
+    store: Store,
+    settings: Settings,
+    config: Config,
+    *,
+    source: str = "",
+    dry_run: bool = False,
+    prune: bool = False,
+    operations: OperationTable | None = None,
+) -> ApplyReport:
+    """Apply an already loaded configuration (see :func:`load_config`); as :func:`apply_file`."""
     client = IamClient(_operations(operations), store, settings)
     limits = Limits(
         account_id=settings.account_id,
         allow_http_issuers=settings.allow_http_issuers,
         trust_policy_max_size=settings.trust_policy_max_size,
     )
-    return await apply_config(
-        client, config, limits, dry_run=dry_run, prune=prune, source=str(path)
-    )
+    return await apply_config(client, config, limits, dry_run=dry_run, prune=prune, source=source)
 
 
 async def export_state(

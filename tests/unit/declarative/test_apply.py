@@ -80,6 +80,21 @@ def test_export_then_apply_is_a_no_op(site: Callable[..., Result], tmp_path: Pat
     assert "No changes" in again.output
 
 
+def test_export_piped_into_apply_is_a_no_op(
+    site: Callable[..., Result], database_url: str, account: str
+) -> None:
+    """``webfed export | webfed apply -f -``."""
+    assert site("apply", text=FULL).exit_code == 0
+    exported = site("export").output
+    common = ["--database-url", database_url, "--account-id", account]
+    piped = CliRunner().invoke(apply, ["-f", "-", *common], input=exported)
+    assert piped.exit_code == 0, piped.output
+    assert "No changes" in piped.output
+    broken = CliRunner().invoke(apply, ["-f", "-", *common], input="version: 1\nroles: 3\n")
+    assert broken.exit_code == 1
+    assert "<stdin>: line 2: roles: must be a list" in broken.output
+
+
 def test_dry_run_prints_the_plan_and_changes_nothing(site: Callable[..., Result]) -> None:
     result = site("apply", "--dry-run", text=FULL)
     assert result.exit_code == 0, result.output
