@@ -6,7 +6,7 @@ so in one line. ``webfed.declarative.execute`` maps each change to its IAM opera
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 
 from webfed.declarative.model import ManagedPolicy, PolicyDocument, Provider, Role, Tags
@@ -161,6 +161,7 @@ class CreatePolicyVersion:
     arn: str
     document: PolicyDocument
     delete_version_id: str | None = None
+    previous: PolicyDocument | None = field(default=None, compare=False, repr=False)
     step = Step.POLICIES
     effect = Effect.UPDATE
 
@@ -230,6 +231,7 @@ class CreateRole:
 class UpdateTrustPolicy:
     role_name: str
     document: PolicyDocument
+    previous: PolicyDocument | None = field(default=None, compare=False, repr=False)
     step = Step.ROLES
     effect = Effect.UPDATE
 
@@ -258,6 +260,7 @@ class PutInlinePolicy:
     policy_name: str
     document: PolicyDocument
     created: bool
+    previous: PolicyDocument | None = field(default=None, compare=False, repr=False)
     step = Step.INLINE_POLICIES
 
     @property

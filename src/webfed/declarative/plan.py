@@ -115,7 +115,8 @@ def _policy_changes(
         return
     arn = existing.arn(account_id)
     if desired.document != existing.document:
-        yield CreatePolicyVersion(arn, desired.document, _version_to_delete(existing))
+        room = _version_to_delete(existing)
+        yield CreatePolicyVersion(arn, desired.document, room, previous=existing.document)
     yield from _tag_changes(desired.tags, existing.tags, arn, case_sensitive=False)
 
 
@@ -141,7 +142,7 @@ def _role_changes(desired: Role, existing: Role | None) -> Iterator[Change]:
         return
     name = existing.name
     if desired.trust_policy != existing.trust_policy:
-        yield UpdateTrustPolicy(name, desired.trust_policy)
+        yield UpdateTrustPolicy(name, desired.trust_policy, previous=existing.trust_policy)
     if (desired.description, desired.max_session_duration) != (
         existing.description,
         existing.max_session_duration,
@@ -157,8 +158,10 @@ def _inline_changes(desired: Role, existing: Role | None) -> Iterator[Change]:
     name = existing.name if existing is not None else desired.name
     current = existing.inline_by_name() if existing is not None else {}
     for policy in desired.inline_policies:
-        if current.get(policy.name) != policy.document:
-            yield PutInlinePolicy(name, policy.name, policy.document, policy.name not in current)
+        previous = current.get(policy.name)
+        if previous != policy.document:
+            created = previous is None
+            yield PutInlinePolicy(name, policy.name, policy.document, created, previous=previous)
     wanted = desired.inline_by_name()
     for policy_name in current:
         if policy_name not in wanted:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 from collections.abc import Sequence
 
 from rich.console import Console
 from rich.markup import escape
 
 from webfed.declarative.apply import ApplyReport
-from webfed.declarative.changes import Change, Effect
+from webfed.declarative.changes import (
+    Change,
+    CreatePolicyVersion,
+    Effect,
+    PutInlinePolicy,
+    UpdateTrustPolicy,
+)
 from webfed.declarative.plan import Plan
 
-__all__ = ["render_plan", "render_problems", "render_report", "summary"]
+__all__ = ["document_diff", "render_plan", "render_problems", "render_report", "summary"]
 
 _MARKS = {
     Effect.CREATE: ("+", "green"),
@@ -23,6 +31,23 @@ _MARKS = {
 def _line(change: Change) -> str:
     mark, colour = _MARKS[change.effect]
     return f"[{colour}]{mark} {escape(change.describe())}[/{colour}]"
+
+
+def document_diff(change: Change) -> list[str]:
+    """The lines a changed policy document gains and loses (JSON, two-space indent)."""
+    if not isinstance(change, UpdateTrustPolicy | CreatePolicyVersion | PutInlinePolicy):
+        return []
+    if change.previous is None:
+        return []
+    before = json.dumps(change.previous.value(), indent=2).splitlines()
+    after = json.dumps(change.document.value(), indent=2).splitlines()
+    lines = difflib.unified_diff(before, after, lineterm="", n=1)
+    return [line for line in lines if not line.startswith(("---", "+++"))]
+
+
+def _diff_line(line: str) -> str:
+    colour = {"+": "green", "-": "red", "@": "cyan"}.get(line[:1], "dim")
+    return f"    [{colour}]{escape(line)}[/{colour}]"
 
 
 def summary(plan: Plan) -> str:
@@ -44,6 +69,8 @@ def render_plan(plan: Plan, console: Console) -> None:
         return
     for change in plan.changes:
         console.print(_line(change))
+        for line in document_diff(change):
+            console.print(_diff_line(line))
     console.print(f"Plan: {summary(plan)}.")
 
 
