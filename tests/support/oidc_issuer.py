@@ -74,12 +74,15 @@ class OidcTestIssuer:
     # --- state --------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Back to one fresh RS256 key, mode normal, counters zero, ``max-age=3600``."""
+        """Back to one fresh RS256 key, mode normal, counters zero, ``max-age=3600``.
+
+        ``extra_jwks`` are raw JWK members published after the keys (to serve odd keys)."""
         self.keys: list[SigningKey] = [generate_signing_key("RS256", "key-1")]
         self.signing_key: SigningKey = self.keys[0]
         self.mode = "normal"
         self.slow_seconds = 1.0
         self.cache_control: str | None = "public, max-age=3600"
+        self.extra_jwks: list[dict[str, Any]] = []
         self.discovery_requests = 0
         self.jwks_requests = 0
         self._generation = 1
@@ -170,7 +173,7 @@ class OidcTestIssuer:
             return failure
         if self.mode == "huge":
             return StreamingResponse(self._huge_body(), media_type="application/json")
-        document = {"keys": [key.public_jwk() for key in self.keys]}
+        document = {"keys": [key.public_jwk() for key in self.keys] + self.extra_jwks}
         return JSONResponse(document, headers=self._headers())
 
     @staticmethod

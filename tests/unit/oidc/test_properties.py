@@ -78,9 +78,20 @@ JSON_VALUES = st.recursive(
     max_leaves=12,
 )
 CLAIM_NAMES = st.sampled_from(
-    ["iss", "aud", "sub", "exp", "iat", "nbf", "azp", "amr",
-     "https://aws.amazon.com/tags", "https://aws.amazon.com/source_identity", "x"]
-)  # fmt: skip
+    [
+        "iss",
+        "aud",
+        "sub",
+        "exp",
+        "iat",
+        "nbf",
+        "azp",
+        "amr",
+        "https://aws.amazon.com/tags",
+        "https://aws.amazon.com/source_identity",
+        "x",
+    ]
+)
 
 
 @FAST
