@@ -13,6 +13,7 @@ from tests.conftest import create_postgres_database, drop_postgres_database
 from webfed.storage import current_revision, head_revision, migrate
 from webfed.storage.engine import create_sync_engine, sync_url
 
+# The IAM tables (later migrations add tables of other areas).
 TABLES = {
     "account_revisions",
     "alembic_version",
@@ -52,8 +53,8 @@ def _tables(url: str) -> set[str]:
 def test_fresh_database_reaches_head(fresh_url: str) -> None:
     assert current_revision(fresh_url) is None
     migrate(fresh_url)
-    assert current_revision(fresh_url) == head_revision() == "0001"
-    assert _tables(fresh_url) == TABLES
+    assert current_revision(fresh_url) == head_revision()
+    assert _tables(fresh_url) >= TABLES
 
 
 def test_second_run_is_a_no_op(fresh_url: str) -> None:
@@ -118,4 +119,4 @@ def test_two_processes_migrating_at_once(fresh_url: str) -> None:
         child.join(timeout=60)
     assert [child.exitcode for child in children] == [0, 0]
     assert current_revision(fresh_url) == head_revision()
-    assert _tables(fresh_url) == TABLES
+    assert _tables(fresh_url) >= TABLES
