@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from webfed.storage.attachments import AttachmentRepository
 from webfed.storage.database import Database
 from webfed.storage.engine import create_engine
+from webfed.storage.keys import SealingKeyRepository
 from webfed.storage.migrate import current_revision, head_revision, migrate
 from webfed.storage.oidc_providers import OidcProviderRepository
 from webfed.storage.policies import PolicyRepository
@@ -47,6 +48,7 @@ class Store:
     def __init__(self, database: Database) -> None:
         self._db = database
         self.iam = IamRepository(database)
+        self.keys = SealingKeyRepository(database)
 
     @classmethod
     async def open(cls, url: str) -> Store:
