@@ -227,7 +227,7 @@ async def test_permissions_boundary(ctx: CallContext) -> None:
     await create_role(ctx, PermissionsBoundary=arn)
     role = (await call(ctx, "GetRole", RoleName="GameRole"))["Role"]
     assert role["PermissionsBoundary"] == {
-        "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+        "PermissionsBoundaryType": "Policy",
         "PermissionsBoundaryArn": arn,
     }
     policy = (await call(ctx, "GetPolicy", PolicyArn=arn))["Policy"]

@@ -44,8 +44,10 @@ def role_shape(role: Role, *, full: bool = True) -> Shape:
         shape["Description"] = role.description
     if full:
         if role.permissions_boundary_arn is not None:
+            # The model's enum says "PermissionsBoundaryPolicy"; IAM actually answers "Policy"
+            # (the AWS CLI's get-role/get-user examples show it), and clients compare to that.
             shape["PermissionsBoundary"] = {
-                "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+                "PermissionsBoundaryType": "Policy",
                 "PermissionsBoundaryArn": role.permissions_boundary_arn,
             }
         if role.tags:
