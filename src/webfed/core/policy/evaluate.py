@@ -57,12 +57,31 @@ def evaluate(
                 denied = _find((policy,), request, _DENY)
                 if denied is not None:
                     return _explicit_deny(denied)
+    if resource is None and guardrails is None:
+        return _without_resource_policy(request, identity, boundary, session, resource_account)
     if guardrails is not None and _find(guardrails, request, _ALLOW) is None:
         return _implicit_deny(request, guardrails, "no guardrail policy allows it")
     granted = _find(resources, request, _ALLOW)
     return _after_resource(
         request, granted, identity, resource, boundary, session, resource_account
     )
+
+
+def _without_resource_policy(
+    request: AuthorizationRequest,
+    identity: Sequence[Policy],
+    boundary: Policy | None,
+    session: Sequence[Policy] | None,
+    resource_account: str | None,
+) -> Decision:
+    """The common case (no resource policy, no guardrails), kept short for speed."""
+    account = principal_account(request.principal)
+    if account is None:
+        return _no_access(request)
+    owner = resource_account or _owner_of(request)
+    if owner is not None and owner != account:
+        return _implicit_deny(request, (), _cross_account_reason(owner))
+    return _identity_path(request, None, identity, boundary, session)
 
 
 def _after_resource(
@@ -139,31 +158,27 @@ def _limits(
 def _find(
     policies: Sequence[Policy], request: AuthorizationRequest, effect: Effect
 ) -> Found | None:
-    """The first statement of ``effect`` in ``policies`` that applies to the request."""
+    """The first statement of ``effect`` in ``policies`` that applies to the request.
+
+    The hot path: the action index narrows each policy to its covering statements, and the
+    checks run cheapest first (principal, resource, then conditions).
+    """
     action = request.action_lower
-    for policy in policies:
-        if not (policy.has_deny if effect is _DENY else policy.has_allow):
-            continue
-        for statement in policy.statements_for(action):
-            if statement.effect is effect and applies(statement, request):
-                return policy, statement
-    return None
-
-
-def applies(statement: Statement, request: AuthorizationRequest) -> bool:
-    """Principal, resource and conditions of a statement whose action already applies."""
-    matcher = statement.principal
-    if (
-        matcher is not None
-        and (matcher.match(request.principal) is None) != statement.not_principal
-    ):
-        return False
     context = request.context
-    if statement.resources is not None and not statement.resource_applies(
-        request.resource_parts, context
-    ):
-        return False
-    return not statement.conditions or all_hold(statement.conditions, context)
+    for policy in policies:
+        candidates = policy.allows_for(action) if effect is _ALLOW else policy.denies_for(action)
+        for statement in candidates:
+            matcher = statement.principal
+            if matcher is not None and (
+                (matcher.match(request.principal) is None) != statement.not_principal
+            ):
+                continue
+            if statement.resources is not None and not statement.resource_applies(request):
+                continue
+            if statement.conditions and not all_hold(statement.conditions, context):
+                continue
+            return policy, statement
+    return None
 
 
 def resources_of(resource: Policy | None) -> tuple[Policy, ...]:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from webfed.core.policy.conditions import first_failure
-from webfed.core.policy.model import Effect, Policy, Statement
+from webfed.core.policy.model import Policy, Statement
 
 if TYPE_CHECKING:
     from webfed.core.policy.request import AuthorizationRequest
@@ -25,8 +25,8 @@ def explain_no_allow(
 ) -> tuple[Found | None, str]:
     """The closest Allow statement that did not apply and why; else a general sentence."""
     for policy in policies:
-        for statement in policy.statements_for(request.action_lower):
-            if statement.effect is not Effect.ALLOW or not _principal_ok(statement, request):
+        for statement in policy.allows_for(request.action_lower):
+            if not _principal_ok(statement, request):
                 continue
             why = _why_not(statement, request)
             if why is not None:
@@ -43,9 +43,7 @@ def _principal_ok(statement: Statement, request: AuthorizationRequest) -> bool:
 
 def _why_not(statement: Statement, request: AuthorizationRequest) -> str | None:
     context = request.context
-    resources_miss = statement.resources is not None and not statement.resource_applies(
-        request.resource_parts, context
-    )
+    resources_miss = statement.resources is not None and not statement.resource_applies(request)
     if resources_miss:
         return _unresolved(statement, request)
     failed = first_failure(statement.conditions, context)
@@ -55,7 +53,7 @@ def _why_not(statement: Statement, request: AuthorizationRequest) -> str | None:
 def _unresolved(statement: Statement, request: AuthorizationRequest) -> str | None:
     assert statement.resources is not None
     for pattern in statement.resources:
-        if pattern.matches(request.resource_parts, request.context) is None:
+        if pattern.matches(request) is None:
             return (
                 f"resource `{pattern.source}` uses a policy variable the request has no "
                 "value for, so it matches nothing"

@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from webfed.core.policy.conditions import Condition
-from webfed.core.policy.context import ContextValues
 from webfed.core.policy.decision import StatementRef
 from webfed.core.policy.principals import PrincipalMatcher
 from webfed.core.policy.variables import DynamicGlob
 from webfed.core.policy.wildcard import StaticGlob
+
+if TYPE_CHECKING:
+    from webfed.core.policy.request import AuthorizationRequest
 
 __all__ = [
     "DOCUMENT_MAX_CHARACTERS",
@@ -120,22 +123,26 @@ class ResourcePattern:
     static: StaticGlob | None
     dynamic: DynamicGlob | None
 
-    def matches(self, parts: tuple[str, ...] | None, context: ContextValues) -> bool | None:
+    def matches(self, request: AuthorizationRequest) -> bool | None:
         """True/False, or ``None`` when a policy variable in it cannot be resolved."""
         if self.everything:
             return True
-        if parts is None or not self._head_matches(parts):
+        head = request.resource_head
+        if head is None:
+            return False
+        if self.head is not None:
+            if self.head != head:
+                return False
+        elif not self._head_globs_match(head):
             return False
         if self.static is not None:
-            return self.static.matches(parts[5])
+            return self.static.matches(request.resource_tail)
         assert self.dynamic is not None
-        return self.dynamic.matches(parts[5], context)
+        return self.dynamic.matches(request.resource_tail, request.context)
 
-    def _head_matches(self, parts: tuple[str, ...]) -> bool:
-        if self.head is not None:
-            return self.head == parts[:5]
+    def _head_globs_match(self, head: tuple[str, ...]) -> bool:
         assert self.head_globs is not None
-        return all(glob.matches(part) for glob, part in zip(self.head_globs, parts, strict=False))
+        return all(glob.matches(part) for glob, part in zip(self.head_globs, head, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +163,7 @@ class Statement:
     def action_applies(self, action_lower: str) -> bool:
         return self.actions.matches(action_lower) != self.not_action
 
-    def resource_applies(self, parts: tuple[str, ...] | None, context: ContextValues) -> bool:
+    def resource_applies(self, request: AuthorizationRequest) -> bool:
         """Whether the resource element covers the request's resource.
 
         An unresolved variable matches no resource in ``Resource`` (AWS). In ``NotResource``
@@ -167,7 +174,7 @@ class Statement:
             return True
         hit = False
         for pattern in self.resources:
-            found = pattern.matches(parts, context)
+            found = pattern.matches(request)
             if found is None:
                 found = self.not_resource and self.effect is Effect.ALLOW
             if found:
@@ -191,7 +198,7 @@ class Policy:
     statements: tuple[Statement, ...]
     has_deny: bool
     has_allow: bool
-    _by_action: dict[str, tuple[Statement, ...]] = field(
+    _by_action: dict[str, tuple[tuple[Statement, ...], tuple[Statement, ...]]] = field(
         default_factory=dict, repr=False, compare=False
     )
     refs: tuple[StatementRef, ...] = field(init=False, repr=False, compare=False)
@@ -206,10 +213,26 @@ class Policy:
         )
 
     def statements_for(self, action_lower: str) -> tuple[Statement, ...]:
-        """The statements whose ``Action``/``NotAction`` covers the action (memoised, bounded)."""
+        """The statements whose ``Action``/``NotAction`` covers the action, in order."""
+        allows, denies = self._split_for(action_lower)
+        return tuple(sorted(allows + denies, key=lambda statement: statement.index))
+
+    def allows_for(self, action_lower: str) -> tuple[Statement, ...]:
+        """The Allow statements whose action element covers the action (memoised)."""
+        return self._split_for(action_lower)[0]
+
+    def denies_for(self, action_lower: str) -> tuple[Statement, ...]:
+        """The Deny statements whose action element covers the action (memoised)."""
+        return self._split_for(action_lower)[1]
+
+    def _split_for(self, action_lower: str) -> tuple[tuple[Statement, ...], tuple[Statement, ...]]:
         found = self._by_action.get(action_lower)
         if found is None:
-            found = tuple(s for s in self.statements if s.action_applies(action_lower))
+            covering = [s for s in self.statements if s.action_applies(action_lower)]
+            found = (
+                tuple(s for s in covering if s.effect is Effect.ALLOW),
+                tuple(s for s in covering if s.effect is Effect.DENY),
+            )
             if len(self._by_action) < _CANDIDATE_CACHE_LIMIT:
                 self._by_action[action_lower] = found
         return found

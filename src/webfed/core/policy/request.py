@@ -30,7 +30,8 @@ class AuthorizationRequest:
     """A request to authorize. ``context`` keys are lowercased on construction.
 
     ``action_lower`` and ``resource_parts`` (the six ARN components, or ``None`` when the
-    resource is not an ARN, e.g. ``*``) are computed once so evaluation does not redo them.
+    resource is not an ARN, e.g. ``*``; also split as ``resource_head``, the first five, and
+    ``resource_tail``, the resource part) are computed once so evaluation does not redo them.
     """
 
     principal: Principal
@@ -39,11 +40,16 @@ class AuthorizationRequest:
     context: ContextValues = field(default_factory=dict)
     action_lower: str = field(init=False, repr=False, compare=False)
     resource_parts: tuple[str, ...] | None = field(init=False, repr=False, compare=False)
+    resource_head: tuple[str, ...] | None = field(init=False, repr=False, compare=False)
+    resource_tail: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "context", build_context(self.context))
         object.__setattr__(self, "action_lower", self.action.lower())
-        object.__setattr__(self, "resource_parts", arn_components(self.resource))
+        parts = arn_components(self.resource)
+        object.__setattr__(self, "resource_parts", parts)
+        object.__setattr__(self, "resource_head", None if parts is None else parts[:5])
+        object.__setattr__(self, "resource_tail", "" if parts is None else parts[5])
 
     @classmethod
     def build(

@@ -150,42 +150,53 @@ def has_variables(template: Template) -> bool:
 class DynamicGlob:
     """A wildcard pattern with policy variables, matched after substitution without a regex.
 
-    Without ``?`` the pattern is kept as the chunks between ``*`` wildcards; each chunk is
-    resolved to plain text at request time and the chunks are found in order (see
-    :func:`webfed.core.policy.wildcard.match_tokens`). With ``?`` it falls back to resolving the
-    whole template into tokens.
+    Without ``?`` the pattern is kept as the literal chunks between ``*`` wildcards, each a
+    ``str.format`` template whose fields are the variables' values (literal braces escaped);
+    at request time the values are looked up once, the chunks formatted, and the chunks found
+    in order (:func:`webfed.core.policy.wildcard.match_chunks`). With ``?`` the whole template
+    is resolved into tokens and matched by :func:`webfed.core.policy.wildcard.match_tokens`.
     """
 
-    __slots__ = ("_chunks", "source", "template")
+    __slots__ = ("_formats", "_variables", "source", "template")
 
     def __init__(self, source: str, template: Template) -> None:
         self.source = source
         self.template = template
-        self._chunks: tuple[tuple[str | Variable, ...], ...] | None = None
-        if Wildcard.ONE not in template:
-            chunks: list[list[str | Variable]] = [[]]
-            for part in template:
-                if part is Wildcard.ANY:
-                    chunks.append([])
-                elif not isinstance(part, Wildcard):
-                    chunks[-1].append(part)
-            self._chunks = tuple(tuple(chunk) for chunk in chunks)
+        variables: list[Variable] = []
+        formats: list[str] = [""]
+        for part in template:
+            if isinstance(part, Variable):
+                formats[-1] += "{%d}" % len(variables)  # noqa: UP031 (building a format string)
+                variables.append(part)
+            elif part is Wildcard.ANY:
+                formats.append("")
+            elif isinstance(part, str):
+                formats[-1] += part.replace("{", "{{").replace("}", "}}")
+        self._variables = tuple(variables)
+        self._formats = None if Wildcard.ONE in template else tuple(formats)
 
     def __repr__(self) -> str:
         return f"DynamicGlob({self.source!r})"
 
     def matches(self, text: str, context: ContextValues) -> bool | None:
         """True/False, or ``None`` when a variable has no value and no default."""
-        if self._chunks is None:
+        if self._formats is None:
             tokens = resolve(self.template, context)
             return None if tokens is None else match_tokens(tokens, text)
-        resolved: list[str] = []
-        for chunk in self._chunks:
-            pieces: list[str] = []
-            for part in chunk:
-                value = part if isinstance(part, str) else lookup(part, context)
+        values = []
+        for variable in self._variables:
+            value = context.get(variable.key)
+            if value.__class__ is not str:
+                value = variable.default
                 if value is None:
                     return None
-                pieces.append(value)
-            resolved.append("".join(pieces))
-        return match_chunks(resolved, text)
+            values.append(value)
+        formats = self._formats
+        if len(formats) == 2:  # the common "prefix/${key}/*" shape: one star
+            first, last = formats[0].format(*values), formats[1].format(*values)
+            return (
+                len(text) >= len(first) + len(last)
+                and text.startswith(first)
+                and text.endswith(last)
+            )
+        return match_chunks([chunk.format(*values) for chunk in formats], text)
