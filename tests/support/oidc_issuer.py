@@ -65,7 +65,7 @@ class OidcTestIssuer:
 
     def __init__(self, *, client_id: str = "client-1") -> None:
         self.client_id = client_id
-        self._socket = self._bind(0)
+        self._socket: socket.socket | None = self._bind(0)
         self.port: int = self._socket.getsockname()[1]
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None

@@ -106,7 +106,7 @@ async def test_missing_ca_bundle_fails_cleanly(make_cache: CacheFactory) -> None
 # --- cases only an injected transport can produce ----------------------------------------------
 
 ISSUER = "https://idp.example.com"
-JWKS = {"keys": []}
+JWKS: dict[str, list[object]] = {"keys": []}
 
 
 def _transport(routes: dict[str, httpx.Response]) -> httpx.MockTransport:

@@ -11,6 +11,7 @@ from joserfc.jwk import OctKey, OKPKey
 from tests.support.tokens import SigningKey, b64url, generate_signing_key
 from tests.unit.oidc.helpers import rejection
 from webfed.core.oidc import MAX_KEYS_PER_SET, parse_key_set, select_key
+from webfed.errors import InvalidIdentityToken
 
 
 def test_public_members_only_are_kept(rsa_key: SigningKey) -> None:
@@ -132,11 +133,10 @@ def test_curve_must_match_the_algorithm(es256_key: SigningKey) -> None:
     key_set = parse_key_set({"keys": [_jwk(es256_key, alg=None)]})
     assert select_key(key_set, "ec-1", "ES256", fingerprint="f").kid == "ec-1"
     for algorithm in ("ES384", "ES512", "RS256"):
-        rejection(
-            lambda algorithm=algorithm: select_key(key_set, "ec-1", algorithm, fingerprint="f"),
-            "InvalidIdentityToken",
-            "unknown_kid",
-        )
+        with pytest.raises(InvalidIdentityToken) as failure:
+            select_key(key_set, "ec-1", algorithm, fingerprint="f")
+        assert failure.value.explanation is not None
+        assert failure.value.explanation["check"] == "unknown_kid"
 
 
 def test_oct_key_class_is_never_produced() -> None:
