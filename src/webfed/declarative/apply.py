@@ -21,7 +21,13 @@ from webfed.declarative.references import Limits, resolve
 from webfed.declarative.schema import Config, read_config
 from webfed.declarative.settings_section import settings_problems
 from webfed.declarative.source import Problem, raise_problems
-from webfed.errors import WebfedError
+from webfed.errors import (
+    ConcurrentModification,
+    DeleteConflict,
+    EntityAlreadyExists,
+    NoSuchEntity,
+    WebfedError,
+)
 
 if TYPE_CHECKING:
     from webfed.api.context import OperationTable
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
     from webfed.storage import Store
 
 __all__ = [
+    "MAX_ATTEMPTS",
     "ApplyReport",
     "apply_config",
     "apply_file",
@@ -39,15 +46,24 @@ __all__ = [
 ]
 
 
+MAX_ATTEMPTS = 3
+# Failures that mean IAM changed between reading it and changing it.
+_RACES = (EntityAlreadyExists, NoSuchEntity, ConcurrentModification, DeleteConflict)
+
+
 @dataclass(frozen=True, slots=True)
 class ApplyReport:
-    """The plan, what was applied, and the error that stopped the run, if one did."""
+    """The plan, what was applied, and the error that stopped the run, if one did.
+
+    ``replanned`` counts the times IAM changed underneath and the rest was planned again.
+    """
 
     plan: Plan
     applied: tuple[Change, ...] = ()
     dry_run: bool = False
     failed: Change | None = None
     error: WebfedError | None = None
+    replanned: int = 0
 
     @property
     def ok(self) -> bool:
@@ -92,7 +108,32 @@ async def apply_config(
     prune: bool = False,
     source: str = "",
 ) -> ApplyReport:
-    """Check ``config`` against the current state, plan, and (unless ``dry_run``) execute."""
+    """Check ``config`` against the current state, plan, and (unless ``dry_run``) execute.
+
+    When a change fails because IAM changed underneath (another ``webfed serve --config``
+    starting at the same time created the role first, say), the state is read again and the
+    rest re-planned, up to :data:`MAX_ATTEMPTS` times in all.
+    """
+    first = await _check_and_plan(client, config, limits, prune=prune, source=source)
+    if dry_run or first.empty:
+        return ApplyReport(first, dry_run=dry_run)
+    planned = first
+    applied: list[Change] = []
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        outcome = await execute(planned.changes, client)
+        applied.extend(outcome.applied)
+        if not isinstance(outcome.error, _RACES) or attempt == MAX_ATTEMPTS:
+            error = outcome.error
+            return ApplyReport(first, tuple(applied), False, outcome.failed, error, attempt - 1)
+        planned = await _check_and_plan(client, config, limits, prune=prune, source=source)
+        if planned.empty:
+            return ApplyReport(first, tuple(applied), replanned=attempt)
+    raise AssertionError("unreachable: the last attempt returns")
+
+
+async def _check_and_plan(
+    client: IamClient, config: Config, limits: Limits, *, prune: bool, source: str
+) -> Plan:
     current = await read_state(client)
     desired, problems = resolve(config, current, limits)
     raise_problems(problems, source)
@@ -101,10 +142,7 @@ async def apply_config(
     missing = missing_operations(planned.changes, client)
     unavailable = [Problem(f"this webfed does not offer IAM operation {name}") for name in missing]
     raise_problems(unavailable, source)
-    if dry_run or planned.empty:
-        return ApplyReport(planned, dry_run=dry_run)
-    outcome = await execute(planned.changes, client)
-    return ApplyReport(planned, outcome.applied, False, outcome.failed, outcome.error)
+    return planned
 
 
 async def apply_file(

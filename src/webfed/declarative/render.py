@@ -82,6 +82,8 @@ def render_report(report: ApplyReport, console: Console) -> None:
     if report.dry_run:
         console.print("Dry run: nothing was changed.")
         return
+    if report.replanned:
+        console.print(f"IAM changed while applying; planned again {report.replanned} time(s).")
     if report.error is not None and report.failed is not None:
         done = len(report.applied)
         console.print(

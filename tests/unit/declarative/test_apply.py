@@ -20,10 +20,10 @@ from tests.unit.declarative.helpers import FULL
 from webfed.api.context import CallContext, Operation
 from webfed.api.iam import OPERATIONS
 from webfed.cli_declarative import apply, apply_at_start, export
-from webfed.declarative.apply import ApplyReport, apply_file, export_state
+from webfed.declarative.apply import MAX_ATTEMPTS, ApplyReport, apply_file, export_state
 from webfed.declarative.changes import AttachPolicy
 from webfed.declarative.iam_client import IamClient
-from webfed.errors import InvalidConfiguration, LimitExceeded
+from webfed.errors import EntityAlreadyExists, InvalidConfiguration, LimitExceeded
 from webfed.settings import Settings
 from webfed.storage import Store, migrate
 
@@ -276,6 +276,53 @@ async def test_apply_file_reports_a_failure_and_what_was_applied(
             bad = tmp_path / "bad.yaml"
             bad.write_text("version: 1\nroles: 3\n")
             await apply_file(store, settings, bad)
+    finally:
+        await store.close()
+
+
+async def test_a_concurrent_writer_makes_apply_plan_again(
+    database_url: str, account: str, tmp_path: Path
+) -> None:
+    """Another node creates the role between our read and our CreateRole: we re-plan."""
+    real_create = OPERATIONS["CreateRole"].handler
+    raced: list[str] = []
+
+    async def create_after_a_rival(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        if not raced:
+            raced.append(params["RoleName"])
+            await real_create(ctx, params)  # the rival's call wins
+        return await real_create(ctx, params)
+
+    operations = {**OPERATIONS, "CreateRole": Operation("CreateRole", create_after_a_rival)}
+    path = tmp_path / "site.yaml"
+    path.write_text(textwrap.dedent(FULL).replace("123456789012", account))
+    settings = Settings(account_id=account, database_url=database_url)
+    store = await _open(database_url)
+    try:
+        report = await apply_file(store, settings, path, operations=operations)
+        assert report.ok, report.error
+        assert report.replanned == 1 and raced == ["game-player"]
+        again = await apply_file(store, settings, path)
+        assert again.plan.empty
+    finally:
+        await store.close()
+
+
+async def test_a_persistent_failure_is_reported_after_the_last_attempt(
+    database_url: str, account: str, tmp_path: Path
+) -> None:
+    async def always_taken(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        raise EntityAlreadyExists(f"Role with name {params['RoleName']} already exists.")
+
+    operations = {**OPERATIONS, "CreateRole": Operation("CreateRole", always_taken)}
+    path = tmp_path / "site.yaml"
+    path.write_text(textwrap.dedent(FULL).replace("123456789012", account))
+    store = await _open(database_url)
+    try:
+        settings = Settings(account_id=account, database_url=database_url)
+        report = await apply_file(store, settings, path, operations=operations)
+        assert isinstance(report.error, EntityAlreadyExists)
+        assert report.replanned == MAX_ATTEMPTS - 1
     finally:
         await store.close()
 
