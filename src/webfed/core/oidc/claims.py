@@ -62,12 +62,7 @@ def _timestamp(claims: JsonObject, name: str, fingerprint: str) -> int | None:
     return value
 
 
-def check_times(claims: JsonObject, *, now: int, skew: int, fingerprint: str) -> TokenTimes:
-    """``exp`` required; the token is expired once ``now >= exp + skew``; ``nbf`` (optional)
-    must satisfy ``nbf <= now + skew``; ``iat`` (optional) must satisfy ``iat <= now + skew``."""
-    expires_at = _timestamp(claims, "exp", fingerprint)
-    issued_at = _timestamp(claims, "iat", fingerprint)
-    not_before = _timestamp(claims, "nbf", fingerprint)
+def _check_expiry(expires_at: int | None, now: int, skew: int, fingerprint: str) -> int:
     if expires_at is None:
         raise _rejected("The token has no expiration (exp) claim.", "missing_exp", fingerprint)
     if now >= expires_at + skew:
@@ -81,24 +76,30 @@ def check_times(claims: JsonObject, *, now: int, skew: int, fingerprint: str) ->
                 "token_fingerprint": fingerprint,
             },
         )
-    if not_before is not None and not_before > now + skew:
-        raise _rejected(
-            "The token is not valid yet (nbf).",
-            "not_yet_valid",
-            fingerprint,
-            nbf=not_before,
-            now=now,
-            skew=skew,
-        )
-    if issued_at is not None and issued_at > now + skew:
-        raise _rejected(
-            "The token was issued in the future (iat).",
-            "issued_in_future",
-            fingerprint,
-            iat=issued_at,
-            now=now,
-            skew=skew,
-        )
+    return expires_at
+
+
+def _check_not_later_than(
+    name: str, value: int | None, now: int, skew: int, fingerprint: str
+) -> None:
+    if value is None or value <= now + skew:
+        return
+    if name == "nbf":
+        message, check = "The token is not valid yet (nbf).", "not_yet_valid"
+    else:
+        message, check = "The token was issued in the future (iat).", "issued_in_future"
+    raise _rejected(message, check, fingerprint, **{name: value}, now=now, skew=skew)
+
+
+def check_times(claims: JsonObject, *, now: int, skew: int, fingerprint: str) -> TokenTimes:
+    """``exp`` required; the token is expired once ``now >= exp + skew``; ``nbf`` (optional)
+    must satisfy ``nbf <= now + skew``; ``iat`` (optional) must satisfy ``iat <= now + skew``."""
+    expires_at = _timestamp(claims, "exp", fingerprint)
+    issued_at = _timestamp(claims, "iat", fingerprint)
+    not_before = _timestamp(claims, "nbf", fingerprint)
+    expires_at = _check_expiry(expires_at, now, skew, fingerprint)
+    _check_not_later_than("nbf", not_before, now, skew, fingerprint)
+    _check_not_later_than("iat", issued_at, now, skew, fingerprint)
     return TokenTimes(expires_at, issued_at, not_before)
 
 
