@@ -48,19 +48,36 @@ _STATEMENT_ELEMENTS = frozenset(
 _SID = re.compile(r"[A-Za-z0-9]*")
 _NO_ID_KINDS = frozenset({PolicyKind.IDENTITY, PolicyKind.SESSION, PolicyKind.BOUNDARY})
 _CACHE_SIZE = 2048
+_CACHED_DOCUMENT_MAX = 16_384
 
 
 def parse_policy(document: str, kind: PolicyKind, *, name: str = "") -> Policy:
     """Parse, validate and compile ``document``; raise ``MalformedPolicyDocument``.
 
-    Cached by (document text, kind): the same text is parsed and compiled once.
+    Cached by (document text, kind): the same text is parsed and compiled once; documents
+    longer than ``_CACHED_DOCUMENT_MAX`` are compiled each time so the cache stays bounded in
+    memory. Named copies share the compiled statements.
     """
-    policy = _parse_cached(document, kind)
+    if len(document) > _CACHED_DOCUMENT_MAX:
+        return _named(_compile(document, kind), name)
+    return _named_cached(document, kind, name)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _named_cached(document: str, kind: PolicyKind, name: str) -> Policy:
+    return _named(_compiled_cached(document, kind), name)
+
+
+def _named(policy: Policy, name: str) -> Policy:
     return policy if policy.name == name else dataclasses.replace(policy, name=name)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _parse_cached(document: str, kind: PolicyKind) -> Policy:
+def _compiled_cached(document: str, kind: PolicyKind) -> Policy:
+    return _compile(document, kind)
+
+
+def _compile(document: str, kind: PolicyKind) -> Policy:
     policy, problems = _parse(document, kind)
     if problems:
         raise MalformedPolicyDocument(str(problems[0]))
