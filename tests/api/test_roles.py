@@ -326,3 +326,20 @@ async def test_role_tag_quota(ctx: CallContext) -> None:
     tags = await call(ctx, "ListRoleTags", RoleName="GameRole", MaxItems=1000)
     assert len(tags["Tags"]) == 50
     assert {"Key": "K1", "Value": "replaced"} in tags["Tags"]
+
+
+async def test_unicode_tag_keys_fold_alike_on_every_database(ctx: CallContext) -> None:
+    await create(ctx, Tags=[{"Key": "Équipe", "Value": "a"}])
+    await call(ctx, "TagRole", RoleName="GameRole", Tags=[{"Key": "équipe", "Value": "b"}])
+    tags = await call(ctx, "ListRoleTags", RoleName="GameRole")
+    assert tags["Tags"] == [{"Key": "équipe", "Value": "b"}]
+    await call(ctx, "UntagRole", RoleName="GameRole", TagKeys=["ÉQUIPE"])
+    assert (await call(ctx, "ListRoleTags", RoleName="GameRole"))["Tags"] == []
+
+
+@pytest.mark.parametrize("name", ["Rôle", "ロール"], ids=["accent", "katakana"])
+async def test_non_ascii_role_names_are_refused(ctx: CallContext, name: str) -> None:
+    from webfed.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        await create(ctx, name)

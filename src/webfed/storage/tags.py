@@ -23,10 +23,33 @@ MAX_TAGS = 50
 OwnerId = str | int
 
 
-def _match(table: sa.Table, key: str, case_insensitive: bool) -> sa.ColumnElement[bool]:
-    if case_insensitive:
-        return sa.func.lower(table.c.key) == key.lower()
-    return table.c.key == key
+async def _matching_keys(
+    connection: AsyncConnection,
+    table: sa.Table,
+    owner: OwnerId,
+    keys: Sequence[str],
+    case_insensitive: bool,
+) -> list[str]:
+    """The stored keys equal to one of ``keys`` (ignoring case when asked).
+
+    Case is folded in Python, not with SQL ``lower()``: SQLite's ``lower()`` folds ASCII only,
+    and tag keys may hold any letter, so this keeps both databases in agreement.
+    """
+    query = sa.select(table.c.key).where(table.c.owner_id == owner)
+    stored = [str(key) for key in (await connection.execute(query)).scalars()]
+    if not case_insensitive:
+        return [key for key in stored if key in set(keys)]
+    wanted = {key.lower() for key in keys}
+    return [key for key in stored if key.lower() in wanted]
+
+
+async def _delete_keys(
+    connection: AsyncConnection, table: sa.Table, owner: OwnerId, keys: Sequence[str]
+) -> None:
+    if keys:
+        await connection.execute(
+            sa.delete(table).where(table.c.owner_id == owner, table.c.key.in_(keys))
+        )
 
 
 async def load_tags(
@@ -62,12 +85,9 @@ async def merge_tags(
     quota_name: str,
 ) -> None:
     """Add or replace ``tags`` on ``owner``, then enforce the 50-tag quota."""
-    for tag in tags:
-        await connection.execute(
-            sa.delete(table).where(
-                table.c.owner_id == owner, _match(table, tag.key, case_insensitive)
-            )
-        )
+    keys = [tag.key for tag in tags]
+    replaced = await _matching_keys(connection, table, owner, keys, case_insensitive)
+    await _delete_keys(connection, table, owner, replaced)
     await insert_tags(connection, table, owner, tags)
     count_query = sa.select(sa.func.count()).select_from(table).where(table.c.owner_id == owner)
     if (await connection.execute(count_query)).scalar_one() > MAX_TAGS:
@@ -83,10 +103,8 @@ async def remove_tags(
     case_insensitive: bool,
 ) -> None:
     """Remove the tags with these keys; keys that are absent are ignored, as IAM does."""
-    for key in keys:
-        await connection.execute(
-            sa.delete(table).where(table.c.owner_id == owner, _match(table, key, case_insensitive))
-        )
+    found = await _matching_keys(connection, table, owner, keys, case_insensitive)
+    await _delete_keys(connection, table, owner, found)
 
 
 async def list_tag_page(

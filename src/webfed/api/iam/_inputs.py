@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from webfed.core.entities import Tag
-from webfed.errors import InvalidInput, LimitExceeded
+from webfed.errors import InvalidInput, LimitExceeded, ValidationError
 
 __all__ = [
     "DEFAULT_MAX_ITEMS",
@@ -24,6 +24,7 @@ __all__ = [
     "MAX_THUMBPRINTS",
     "ProviderUrl",
     "check_client_ids",
+    "check_entity_name",
     "check_thumbprints",
     "max_items",
     "parse_provider_url",
@@ -42,6 +43,16 @@ def max_items(params: dict[str, Any]) -> int:
     """``MaxItems`` or IAM's default page size of 100."""
     value = params.get("MaxItems")
     return DEFAULT_MAX_ITEMS if value is None else int(value)
+
+
+def check_entity_name(name: str, member: str) -> str:
+    """Role and policy names are ASCII (IAM's ``[\\w+=,.@-]`` is Java's ASCII-only ``\\w``).
+
+    webfed folds their case in SQL, where SQLite folds ASCII only, so anything else is refused.
+    """
+    if not name.isascii():
+        raise ValidationError(f"The specified value for {member} is invalid.")
+    return name
 
 
 def _check_key(key: str) -> None:

@@ -12,7 +12,7 @@ import secrets
 
 from webfed.api.context import CallContext, Params, Result
 from webfed.api.iam._documents import check_managed_policy
-from webfed.api.iam._inputs import max_items, tags_from
+from webfed.api.iam._inputs import check_entity_name, max_items, tags_from
 from webfed.api.iam._shapes import page_members, policy_shape, version_shape
 from webfed.core.identifiers import new_policy_id, parse_policy_arn
 
@@ -46,7 +46,7 @@ async def create_policy(ctx: CallContext, params: Params) -> Result:
     policy = await ctx.store.iam.policies.create(
         ctx.account_id,
         policy_id=new_policy_id(_RANDOM),
-        name=params["PolicyName"],
+        name=check_entity_name(params["PolicyName"], "policyName"),
         path=params.get("Path") or "/",
         description=params.get("Description"),
         document=document,

@@ -16,7 +16,7 @@ from webfed.api.iam._documents import (
     check_trust_policy,
     encode_document,
 )
-from webfed.api.iam._inputs import max_items, tag_keys, tags_from
+from webfed.api.iam._inputs import check_entity_name, max_items, tag_keys, tags_from
 from webfed.api.iam._shapes import page_members, role_shape, tags_shape
 from webfed.core.identifiers import new_role_id, parse_policy_arn
 
@@ -52,7 +52,7 @@ async def create_role(ctx: CallContext, params: Params) -> Result:
     role = await ctx.store.iam.roles.create(
         ctx.account_id,
         role_id=new_role_id(_RANDOM),
-        name=params["RoleName"],
+        name=check_entity_name(params["RoleName"], "roleName"),
         path=params.get("Path") or "/",
         trust_policy=trust_policy,
         description=params.get("Description"),
