@@ -164,7 +164,7 @@ def mint_credentials(
 def _encode_plaintext(session: SessionContext, secret: str) -> bytes:
     text = json.dumps(_context_to_array(session, secret), separators=(",", ":")).encode()
     if len(text) > _COMPRESS_ABOVE:
-        packed = zlib.compress(text, 6)
+        packed = zlib.compress(text, 1)  # JSON packs nearly as well at level 1, twice as fast
         if len(packed) < len(text):
             return bytes([_ZLIB_JSON]) + packed
     return bytes([_PLAIN_JSON]) + text
@@ -336,13 +336,12 @@ def _text_tuple(value: object) -> tuple[str, ...]:
 def _tag_tuple(value: object) -> tuple[tuple[str, str], ...]:
     if type(value) is not list:
         raise TypeError("expected a list of tags")
-    tags = []
     for pair in value:
         if type(pair) is not list or len(pair) != 2:
             raise ValueError("a tag is a key and a value")
-        _require_texts(*pair)
-        tags.append((pair[0], pair[1]))
-    return tuple(tags)
+        if type(pair[0]) is not str or type(pair[1]) is not str:
+            raise TypeError("tag keys and values are text")
+    return tuple(map(tuple, value))
 
 
 def _moment(value: object) -> datetime:
