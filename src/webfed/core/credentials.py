@@ -37,6 +37,8 @@ from webfed.core.keys import KEY_ID_LENGTH, NONCE_BYTES, KeyRing, Purpose
 from webfed.errors import ExpiredToken, InvalidClientTokenId
 
 __all__ = [
+    "EXPIRED_TOKEN_MESSAGE",
+    "INVALID_TOKEN_MESSAGE",
     "MAX_SESSION_TOKEN_CHARS",
     "PACKED_POLICY_BUDGET_BYTES",
     "SessionContext",

@@ -33,6 +33,7 @@ from webfed.errors import MasterKeyError
 __all__ = [
     "KEY_BYTES",
     "KEY_ID_LENGTH",
+    "NONCE_BYTES",
     "RETIRED_KEY_GRACE",
     "KeyRing",
     "MasterKey",
