@@ -314,3 +314,61 @@ def test_revoke_older_sessions(issued: str, expected: DecisionKind) -> None:
     assert decision.kind is expected
     if expected is DecisionKind.EXPLICIT_DENY:
         assert "AWSRevokeOlderSessions" in decision.reason
+
+
+# --- other Cognito developer guide examples (section 6.2) -------------------------------------
+
+COGNITO_SYNC = make_policy(
+    allow(
+        "cognito-sync:*",
+        "arn:aws:cognito-sync:us-east-1:123456789012:identitypool/"
+        "${cognito-identity.amazonaws.com:aud}/identity/${cognito-identity.amazonaws.com:sub}/*",
+    ),
+    name="sync",
+)
+ABAC = make_policy(
+    allow(
+        "s3:GetObject",
+        "arn:aws:s3:::*-${aws:PrincipalTag/department}/*",
+        Condition={
+            "StringEquals": {"s3:ExistingObjectTag/clearance": "${aws:PrincipalTag/clearance}"}
+        },
+    ),
+    name="abac",
+)
+
+
+@pytest.mark.parametrize(
+    ("identity_id", "expected"),
+    [(IDENTITY_ID, True), ("us-east-1:someone-else", False)],
+    ids=["own-dataset", "other-identity"],
+)
+def test_cognito_sync_example(identity_id: str, expected: bool) -> None:
+    resource = (
+        "arn:aws:cognito-sync:us-east-1:123456789012:identitypool/us-east-1:pool/identity/"
+        f"{identity_id}/dataset/scores"
+    )
+    context = {SUB: IDENTITY_ID, "cognito-identity.amazonaws.com:aud": "us-east-1:pool"}
+    decision = evaluate(
+        make_request("cognito-sync:ListRecords", resource, context), identity=[COGNITO_SYNC]
+    )
+    assert decision.allowed is expected
+
+
+@pytest.mark.parametrize(
+    ("bucket", "clearance", "expected"),
+    [
+        ("reports-finance", "secret", True),
+        ("reports-legal", "secret", False),
+        ("reports-finance", "public", False),
+    ],
+    ids=["matching-tags", "other-department", "other-clearance"],
+)
+def test_abac_example(bucket: str, clearance: str, expected: bool) -> None:
+    context = {
+        "aws:PrincipalTag/department": "finance",
+        "aws:PrincipalTag/clearance": "secret",
+        "s3:ExistingObjectTag/clearance": clearance,
+    }
+    request = make_request("s3:GetObject", f"arn:aws:s3:::{bucket}/q1.pdf", context)
+    assert evaluate(request, identity=[ABAC]).allowed is expected
