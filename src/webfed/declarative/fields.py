@@ -185,17 +185,16 @@ class Reader:
         result: dict[str, str] = {}
         seen: dict[str, str] = {}
         for key, value_node in fields.items():
+            value = self.text(value_node, _join(where, key), TAG_VALUE)
             folded = key if case_sensitive else key.casefold()
             problem = TAG_KEY.problem(key)
             if problem is not None:
                 self.report(f"tag key {key!r} {problem}", value_node, where)
             elif folded in seen:
-                self.report(
-                    f"tag keys {seen[folded]!r} and {key!r} differ only in case", value_node, where
-                )
-            value = self.text(value_node, _join(where, key), TAG_VALUE)
-            seen[folded] = key
-            if value is not None and problem is None:
+                clash = f"tag keys {seen[folded]!r} and {key!r} differ only in case"
+                self.report(clash, value_node, where)
+            elif value is not None:
+                seen[folded] = key
                 result[key] = value
         return result
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
 import yaml
@@ -58,7 +59,7 @@ _ROLE = frozenset(
 _URL = TextRule(1, 255)
 _CLIENT_ID = TextRule(1, 255)
 _THUMBPRINT = TextRule(40, 40, re.compile("[0-9a-fA-F]{40}"), explain="40 hexadecimal digits")
-_POLICY_REFERENCE = TextRule(1, 2048)
+_REFERENCE = TextRule(1, 2048)
 _MAX_ATTACHED = 20
 _T = TypeVar("_T")
 
@@ -168,16 +169,17 @@ def _policy(reader: Reader, node: yaml.Node, where: str) -> ManagedPolicy | None
     fields = reader.mapping(node, where, allowed=_POLICY, required=required)
     if fields is None:
         return None
+    before = len(reader.problems)
     name = _optional_text(reader, fields, where, "name", rule=POLICY_NAME, default=None)
     path = _optional_text(reader, fields, where, "path", rule=POLICY_PATH, default="/")
     description = _optional_text(reader, fields, where, "description", rule=DESCRIPTION, default="")
     document = _document(reader, fields.get("document"), f"{where}.document")
     tags = _optional_tags(reader, fields, where, case_sensitive=False)
-    if None in (name, path, description, document, tags):
-        return None
-    assert name is not None and path is not None and description is not None
-    assert document is not None and tags is not None
-    return ManagedPolicy(name, document, path=path, description=description, tags=tags)
+    if len(reader.problems) > before or name is None or document is None:
+        return None  # every missing value was reported as a problem
+    return ManagedPolicy(
+        name, document, path=path or "/", description=description or "", tags=tags or Tags()
+    )
 
 
 def _role(reader: Reader, node: yaml.Node, where: str) -> Role | None:
@@ -185,39 +187,40 @@ def _role(reader: Reader, node: yaml.Node, where: str) -> Role | None:
     fields = reader.mapping(node, where, allowed=_ROLE, required=required)
     if fields is None:
         return None
-    name = _optional_text(reader, fields, where, "name", rule=ROLE_NAME, default=None)
-    path = _optional_text(reader, fields, where, "path", rule=ROLE_PATH, default="/")
-    description = _optional_text(reader, fields, where, "description", rule=DESCRIPTION, default="")
-    duration = DEFAULT_MAX_SESSION_DURATION
-    if "max_session_duration" in fields:
-        node_ = fields["max_session_duration"]
-        duration = reader.integer(node_, f"{where}.max_session_duration", 3600, 43200) or 0
+    before = len(reader.problems)
+    text = partial(_optional_text, reader, fields, where)
+    name = text("name", rule=ROLE_NAME, default=None)
+    path = text("path", rule=ROLE_PATH, default="/")
+    description = text("description", rule=DESCRIPTION, default="")
+    boundary = text("permissions_boundary", rule=_REFERENCE, default=None)
     trust = _document(reader, fields.get("trust_policy"), f"{where}.trust_policy")
     inline = _inline_policies(reader, fields.get("inline_policies"), f"{where}.inline_policies")
     attached = _optional_texts(
-        reader, fields, where, "managed_policies", rule=_POLICY_REFERENCE, max_items=_MAX_ATTACHED
+        reader, fields, where, "managed_policies", rule=_REFERENCE, max_items=_MAX_ATTACHED
     )
-    boundary = _optional_text(
-        reader, fields, where, "permissions_boundary", rule=_POLICY_REFERENCE, default=""
-    )
+    duration = _duration(reader, fields, where)
     tags = _optional_tags(reader, fields, where, case_sensitive=False)
-    parts = (name, path, description, trust, inline, attached, boundary, tags)
-    if None in parts or duration == 0:
-        return None
-    assert name is not None and path is not None and description is not None
-    assert trust is not None and inline is not None and attached is not None
-    assert boundary is not None and tags is not None
+    if len(reader.problems) > before or name is None or trust is None:
+        return None  # every missing value was reported as a problem
     return Role(
         name,
         trust,
-        path=path,
-        description=description,
+        path=path or "/",
+        description=description or "",
         max_session_duration=duration,
-        inline_policies=inline,
-        managed_policies=attached,
-        permissions_boundary=boundary or None,
-        tags=tags,
+        inline_policies=inline or (),
+        managed_policies=attached or (),
+        permissions_boundary=boundary,
+        tags=tags or Tags(),
     )
+
+
+def _duration(reader: Reader, fields: dict[str, yaml.Node], where: str) -> int:
+    if "max_session_duration" not in fields:
+        return DEFAULT_MAX_SESSION_DURATION
+    node = fields["max_session_duration"]
+    value = reader.integer(node, f"{where}.max_session_duration", 3600, 43200)
+    return DEFAULT_MAX_SESSION_DURATION if value is None else value
 
 
 def _inline_policies(
