@@ -37,6 +37,7 @@ from webfed.errors import MalformedPolicyDocument
 __all__ = [
     "MAX_ATTACHED_POLICIES",
     "Limits",
+    "federated_principals",
     "resolve",
 ]
 
@@ -79,7 +80,7 @@ def _problem(config: Config, where: str, message: str) -> Problem:
 def _duplicates(config: Config) -> Iterator[Problem]:
     seen: dict[str, str] = {}
     groups = (
-        ("providers", [provider_key(p) for p in config.providers], "provider URL"),
+        ("providers", [_provider_key(p) for p in config.providers], "provider URL"),
         ("policies", [p.name for p in config.policies], "managed policy name"),
         ("roles", [r.name.casefold() for r in config.roles], "role name (ignoring case)"),
     )
@@ -99,7 +100,7 @@ def _duplicates(config: Config) -> Iterator[Problem]:
                 yield _problem(config, where, f"policy {reference!r} is attached twice")
 
 
-def provider_key(provider: Provider) -> str:
+def _provider_key(provider: Provider) -> str:
     """Providers are the same when their ARNs are: the URL without its scheme."""
     return provider.arn("")
 
