@@ -14,19 +14,18 @@ and a positional JSON array of the :class:`SessionContext` plus the secret acces
 capped at :data:`MAX_SESSION_TOKEN_CHARS` before any decoding. Every rejection is the same
 ``InvalidClientTokenId``; the admin-only ``explanation`` says which check failed.
 
-``packed_policy_percent`` implements STS's ``PackedPolicySize``; the rule is in its docstring and
-``docs/credentials.md``.
+``packed_policy_percent`` (STS's ``PackedPolicySize``) lives in :mod:`webfed.core.packed_policy`
+and is re-exported here. :class:`SessionTokenCache` remembers recent successful unseals.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import math
 import random
 import re
 import zlib
-from collections.abc import Sequence
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -34,6 +33,7 @@ from cryptography.exceptions import InvalidTag
 
 from webfed.core.identifiers import new_access_key_id
 from webfed.core.keys import KEY_ID_LENGTH, NONCE_BYTES, KeyRing, Purpose
+from webfed.core.packed_policy import PACKED_POLICY_BUDGET_BYTES, packed_policy_percent
 from webfed.errors import ExpiredToken, InvalidClientTokenId
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "MAX_SESSION_TOKEN_CHARS",
     "PACKED_POLICY_BUDGET_BYTES",
     "SessionContext",
+    "SessionTokenCache",
     "TemporaryCredentials",
     "UnsealedSession",
     "WebIdentity",
@@ -52,7 +53,6 @@ __all__ = [
 ]
 
 MAX_SESSION_TOKEN_CHARS = 16_384
-PACKED_POLICY_BUDGET_BYTES = 1_500
 
 INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid."  # noqa: S105
 EXPIRED_TOKEN_MESSAGE = "The security token included in the request is expired"  # noqa: S105
@@ -352,6 +352,47 @@ def _moment(value: object) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
+class SessionTokenCache:
+    """Recent successful unseals, for the same token presented on request after request.
+
+    A client signs every call of its session with the same token, so most unseals repeat one
+    already done. Only successes are remembered (a forger cannot fill the cache), entries are
+    keyed by token *and* access key id, and the cache empties whenever it is handed a different
+    key ring, so a key leaving the ring takes its tokens with it. Expiry is not cached: callers
+    still run :func:`check_not_expired` on every request. Least recently used entries go first.
+    One cache per event loop: it is not meant to be shared between threads.
+    """
+
+    __slots__ = ("_entries", "_max_entries", "_ring")
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self._entries: OrderedDict[tuple[str, str], UnsealedSession] = OrderedDict()
+        self._max_entries = max_entries
+        self._ring: KeyRing | None = None
+
+    def unseal(self, session_token: str, access_key_id: str, key_ring: KeyRing) -> UnsealedSession:
+        """:func:`unseal_session_token`, remembered."""
+        if key_ring is not self._ring:
+            self._entries.clear()
+            self._ring = key_ring
+        key = (session_token, access_key_id)
+        unsealed = self._entries.get(key)
+        if unsealed is not None:
+            self._entries.move_to_end(key)
+            return unsealed
+        unsealed = unseal_session_token(session_token, access_key_id, key_ring)
+        self._entries[key] = unsealed
+        if len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+        return unsealed
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"SessionTokenCache(entries={len(self._entries)}, max_entries={self._max_entries})"
+
+
 def check_not_expired(session: SessionContext, now: datetime) -> None:
     """Raise ``ExpiredToken`` once ``now`` has reached the session's expiration."""
     if now >= session.expires_at:
@@ -364,37 +405,3 @@ def check_not_expired(session: SessionContext, now: datetime) -> None:
                 "now": now.isoformat(),
             },
         )
-
-
-# --- packed policy size -----------------------------------------------------------------------
-
-
-def packed_policy_percent(
-    inline_policy: str | None, policy_arns: Sequence[str], tags: Sequence[tuple[str, str]]
-) -> int:
-    """STS's ``PackedPolicySize``: the share, in percent, of the packed budget used.
-
-    AWS does not publish its packing. webfed's rule: the inline policy with insignificant
-    whitespace removed (re-serialized compactly when it is JSON; IAM does not count whitespace),
-    then each policy ARN, then each tag as ``key=value``, joined with newlines, UTF-8, compressed
-    with zlib level 9; the percentage is ``ceil(100 * compressed / 1500 bytes)``. Nothing at all
-    is 0. Above 100 the request fails with ``PackedPolicyTooLarge``. Transitive tag keys do not
-    count (AWS: transitivity does not change the packed size).
-    """
-    if not inline_policy and not policy_arns and not tags:
-        return 0
-    parts = [_compact_policy(inline_policy or "")]
-    parts.extend(policy_arns)
-    parts.extend(f"{key}={value}" for key, value in tags)
-    packed = zlib.compress("\n".join(parts).encode("utf-8", "surrogatepass"), 9)
-    return math.ceil(100 * len(packed) / PACKED_POLICY_BUDGET_BYTES)
-
-
-def _compact_policy(text: str) -> str:
-    try:
-        document = json.loads(text) if text else None
-    except ValueError:
-        return "".join(text.split())
-    if document is None:
-        return ""
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)

@@ -9,10 +9,10 @@ from types import ModuleType
 import pytest
 
 from webfed import master_key
-from webfed.core import authz_message, credentials, keys
+from webfed.core import authz_message, credentials, keys, packed_policy
 from webfed.storage import keys as stored_keys
 
-MODULES = [credentials, keys, authz_message, master_key, stored_keys]
+MODULES = [credentials, keys, authz_message, packed_policy, master_key, stored_keys]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=[module.__name__ for module in MODULES])
