@@ -81,7 +81,7 @@ def _without_resource_policy(
     owner = resource_account or _owner_of(request)
     if owner is not None and owner != account:
         return _implicit_deny(request, (), _cross_account_reason(owner))
-    return _identity_path(request, None, identity, boundary, session)
+    return _identity_path(request, [], identity, boundary, session)
 
 
 def _after_resource(
@@ -93,66 +93,76 @@ def _after_resource(
     session: Sequence[Policy] | None,
     resource_account: str | None,
 ) -> Decision:
+    """Steps 3 onwards when a resource (or trust) policy is present."""
     account = principal_account(request.principal)
     if (
-        resource is not None
-        and granted is None
+        granted is None
+        and resource is not None
         and (resource.kind is PolicyKind.TRUST or account is None)
     ):
-        return _implicit_deny(
-            request, (resource,), f"the {resource.kind.value} policy does not allow it"
-        )
+        lead = f"the {resource.kind.value} policy does not allow it"
+        return _implicit_deny(request, (resource,), lead)
     if account is None:
-        return _allow(granted) if granted is not None else _no_access(request)
+        return _allow([_ref(granted)]) if granted is not None else _no_access(request)
     owner = resource_account or _owner_of(request)
     same_account = owner is None or owner == account
-    if not same_account and granted is None:
-        return _implicit_deny(request, resources_of(resource), _cross_account_reason(owner))
-    if same_account and granted is not None:
-        how = granted[1].principal.match(request.principal) if granted[1].principal else None
-        if how is PrincipalMatch.SESSION or isinstance(request.principal, RootPrincipal):
-            return _allow(granted)
-        if how in (PrincipalMatch.ROLE, PrincipalMatch.EVERYONE):
-            return _limits(request, [granted], boundary, session)
-    return _identity_path(request, granted, identity, boundary, session)
+    if granted is None:
+        if not same_account:
+            return _implicit_deny(request, resources_of(resource), _cross_account_reason(owner))
+        return _identity_path(request, [], identity, boundary, session)
+    how = _named_as(granted, request)
+    if same_account and (
+        how is PrincipalMatch.SESSION or isinstance(request.principal, RootPrincipal)
+    ):
+        return _allow([_ref(granted)])
+    if same_account and how in (PrincipalMatch.ROLE, PrincipalMatch.EVERYONE):
+        return _limits(request, [_ref(granted)], boundary, session)
+    return _identity_path(request, [_ref(granted)], identity, boundary, session)
+
+
+def _named_as(granted: Found, request: AuthorizationRequest) -> PrincipalMatch | None:
+    matcher = granted[1].principal
+    return None if matcher is None else matcher.match(request.principal)
 
 
 def _identity_path(
     request: AuthorizationRequest,
-    granted: Found | None,
+    deciding: list[StatementRef],
     identity: Sequence[Policy],
     boundary: Policy | None,
     session: Sequence[Policy] | None,
 ) -> Decision:
-    deciding: list[Found] = [] if granted is None else [granted]
+    """Identity policies must allow (root: by default), then the boundary and session limits."""
     if isinstance(request.principal, RootPrincipal):
-        return _allow(*deciding, reason="the account's root principal is allowed by default")
+        return _allow(deciding, "the account's root principal is allowed by default")
     allowed = _find(identity, request, _ALLOW)
     if allowed is None:
         return _implicit_deny(request, identity, None)
-    deciding.insert(0, allowed)
+    deciding.insert(0, allowed[0].refs[allowed[1].index])
+    if boundary is None and session is None:
+        return _allow(deciding)
     return _limits(request, deciding, boundary, session)
 
 
 def _limits(
     request: AuthorizationRequest,
-    deciding: list[Found],
+    deciding: list[StatementRef],
     boundary: Policy | None,
     session: Sequence[Policy] | None,
 ) -> Decision:
+    """A permissions boundary and session policies, when present, must allow too."""
     if boundary is not None:
         bounded = _find((boundary,), request, _ALLOW)
         if bounded is None:
-            return _implicit_deny(
-                request, (boundary,), "the permissions boundary does not allow it"
-            )
-        deciding.append(bounded)
+            lead = "the permissions boundary does not allow it"
+            return _implicit_deny(request, (boundary,), lead)
+        deciding.append(bounded[0].refs[bounded[1].index])
     if session is not None:
         scoped = _find(session, request, _ALLOW)
         if scoped is None:
             return _implicit_deny(request, session, "the session policy does not allow it")
-        deciding.append(scoped)
-    return _allow(*deciding)
+        deciding.append(scoped[0].refs[scoped[1].index])
+    return _allow(deciding)
 
 
 def _find(
@@ -165,9 +175,10 @@ def _find(
     """
     action = request.action_lower
     context = request.context
+    which = 0 if effect is _ALLOW else 1
     for policy in policies:
-        candidates = policy.allows_for(action) if effect is _ALLOW else policy.denies_for(action)
-        for statement in candidates:
+        covering = policy.action_index.get(action) or policy.index_action(action)
+        for statement in covering[which]:
             matcher = statement.principal
             if matcher is not None and (
                 (matcher.match(request.principal) is None) != statement.not_principal
@@ -186,8 +197,8 @@ def resources_of(resource: Policy | None) -> tuple[Policy, ...]:
 
 
 def _owner_of(request: AuthorizationRequest) -> str | None:
-    parts = request.resource_parts
-    return parts[4] or None if parts is not None else None
+    head = request.resource_head
+    return head[4] or None if head is not None else None
 
 
 def _cross_account_reason(owner: str | None) -> str:
@@ -198,16 +209,12 @@ def _ref(found: Found) -> StatementRef:
     return found[0].refs[found[1].index]
 
 
-_ALLOWED = "allowed"
-
-
-def _allow(*deciding: Found, reason: str = _ALLOWED) -> Decision:
-    return Decision(True, DecisionKind.ALLOW, tuple([_ref(found) for found in deciding]), reason)
+def _allow(deciding: list[StatementRef], reason: str = "allowed") -> Decision:
+    return Decision(True, DecisionKind.ALLOW, tuple(deciding), reason)
 
 
 def _explicit_deny(found: Found) -> Decision:
-    policy = found[0]
-    reason = f"explicitly denied by {policy.kind.value} {_ref(found)}"
+    reason = f"explicitly denied by {found[0].kind.value} {_ref(found)}"
     return Decision(False, DecisionKind.EXPLICIT_DENY, (_ref(found),), reason)
 
 

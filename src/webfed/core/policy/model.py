@@ -198,9 +198,11 @@ class Policy:
     statements: tuple[Statement, ...]
     has_deny: bool
     has_allow: bool
-    _by_action: dict[str, tuple[tuple[Statement, ...], tuple[Statement, ...]]] = field(
+    action_index: dict[str, tuple[tuple[Statement, ...], tuple[Statement, ...]]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    """Memo: lowercased action -> (Allow statements, Deny statements) whose action element
+    covers it. Filled by :meth:`index_action`; bounded; shared by named copies."""
     refs: tuple[StatementRef, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -214,25 +216,26 @@ class Policy:
 
     def statements_for(self, action_lower: str) -> tuple[Statement, ...]:
         """The statements whose ``Action``/``NotAction`` covers the action, in order."""
-        allows, denies = self._split_for(action_lower)
+        allows, denies = self.action_index.get(action_lower) or self.index_action(action_lower)
         return tuple(sorted(allows + denies, key=lambda statement: statement.index))
 
     def allows_for(self, action_lower: str) -> tuple[Statement, ...]:
         """The Allow statements whose action element covers the action (memoised)."""
-        return self._split_for(action_lower)[0]
+        return (self.action_index.get(action_lower) or self.index_action(action_lower))[0]
 
     def denies_for(self, action_lower: str) -> tuple[Statement, ...]:
         """The Deny statements whose action element covers the action (memoised)."""
-        return self._split_for(action_lower)[1]
+        return (self.action_index.get(action_lower) or self.index_action(action_lower))[1]
 
-    def _split_for(self, action_lower: str) -> tuple[tuple[Statement, ...], tuple[Statement, ...]]:
-        found = self._by_action.get(action_lower)
-        if found is None:
-            covering = [s for s in self.statements if s.action_applies(action_lower)]
-            found = (
-                tuple(s for s in covering if s.effect is Effect.ALLOW),
-                tuple(s for s in covering if s.effect is Effect.DENY),
-            )
-            if len(self._by_action) < _CANDIDATE_CACHE_LIMIT:
-                self._by_action[action_lower] = found
+    def index_action(
+        self, action_lower: str
+    ) -> tuple[tuple[Statement, ...], tuple[Statement, ...]]:
+        """Compute (and, while the memo has room, remember) the statements for an action."""
+        covering = [s for s in self.statements if s.action_applies(action_lower)]
+        found = (
+            tuple(s for s in covering if s.effect is Effect.ALLOW),
+            tuple(s for s in covering if s.effect is Effect.DENY),
+        )
+        if len(self.action_index) < _CANDIDATE_CACHE_LIMIT:
+            self.action_index[action_lower] = found
         return found
