@@ -18,7 +18,7 @@ as ``ForAnyValue`` and says so in ``docs/policy-engine.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from webfed.core.policy.context import ContextValues
@@ -49,12 +49,28 @@ class Condition:
     key_lower: str
     values: tuple[ValueMatcher, ...]
 
+    negated: bool = field(init=False, repr=False)
+    is_null: bool = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "negated", self.spec.negated)
+        object.__setattr__(self, "is_null", self.spec.family == "Null")
+
     def holds(self, context: ContextValues) -> bool:
         """Evaluate this clause against the request context."""
         given = context.get(self.key_lower)
         if not given:
             return self._when_missing()
-        if self.spec.family == "Null":
+        if given.__class__ is str and not self.is_null:
+            # The hot path, a single-valued key: inlined, no helper calls.
+            for wanted in self.values:
+                if wanted.matches(given, context):
+                    return not self.negated
+            return self.negated
+        return self._holds_present(given, context)
+
+    def _holds_present(self, given: str | tuple[str, ...], context: ContextValues) -> bool:
+        if self.is_null:
             return any(value.matches("", context) for value in self.values)
         if isinstance(given, str):
             return self._single(given, context)
@@ -63,10 +79,10 @@ class Condition:
         if self.qualifier is Qualifier.FOR_ANY_VALUE:
             return any(self._single(value, context) for value in given)
         found = any(self._positive(value, context) for value in given)
-        return found != self.spec.negated
+        return found != self.negated
 
     def _when_missing(self) -> bool:
-        if self.spec.family == "Null":
+        if self.is_null:
             return any(not value.matches("", {}) for value in self.values)
         if self.if_exists or self.qualifier is Qualifier.FOR_ALL_VALUES:
             return True
@@ -82,7 +98,7 @@ class Condition:
         return False
 
     def _single(self, value: str, context: ContextValues) -> bool:
-        return self._positive(value, context) != self.spec.negated
+        return self._positive(value, context) != self.negated
 
     def explain(self, context: ContextValues) -> str:
         """Plain words for why this clause does not hold (call only when it does not)."""
