@@ -11,6 +11,7 @@ from webfed.core.policy import build_context
 from webfed.core.policy.conditions import Condition
 from webfed.core.policy.document import load_json
 from webfed.core.policy.elements import compile_conditions
+from webfed.core.policy.operators import OPERATORS
 
 Context = Mapping[str, str | Sequence[str]]
 
@@ -239,3 +240,33 @@ def test_explain_names_operator_key_wanted_and_had() -> None:
         "request had `other-app`"
     )
     assert "no value" in condition.explain(build_context({}))
+
+
+SAMPLE_VALUES = {
+    "String": ("abc", "abc", "xyz"),
+    "Numeric": ("10", "10", "11"),
+    "Date": ("2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z"),
+    "Bool": ("true", "true", "false"),
+    "Binary": ("QmluYXJ5VmFsdWU=", "QmluYXJ5VmFsdWU=", "T3RoZXI="),
+    "IpAddress": ("10.0.0.0/8", "10.1.2.3", "192.0.2.1"),
+    "Arn": ("arn:aws:s3:::b/k", "arn:aws:s3:::b/k", "arn:aws:s3:::c/k"),
+}
+NON_NULL = sorted(name for name, spec in OPERATORS.items() if spec.family != "Null")
+
+
+@pytest.mark.parametrize("name", NON_NULL)
+def test_every_operator_if_exists_and_qualifiers(name: str) -> None:
+    spec = OPERATORS[name]
+    policy_value, equal, different = SAMPLE_VALUES[spec.family]
+    plain = holds(name, policy_value, {"k:key": equal})
+    other = holds(name, policy_value, {"k:key": different})
+    assert holds(name, policy_value, {}) is spec.negated
+    assert holds(name + "IfExists", policy_value, {}) is True
+    assert holds(name + "IfExists", policy_value, {"k:key": equal}) is plain
+    assert holds(name + "IfExists", policy_value, {"k:key": different}) is other
+    assert holds("ForAllValues:" + name, policy_value, {}) is True
+    assert holds("ForAnyValue:" + name, policy_value, {}) is False
+    assert holds("ForAnyValue:" + name, policy_value, {"k:key": [different, equal]}) is (
+        plain or other
+    )
+    assert holds("ForAllValues:" + name, policy_value, {"k:key": [equal, equal]}) is plain
