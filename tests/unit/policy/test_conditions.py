@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping, Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from webfed.core.policy import build_context
 from webfed.core.policy.conditions import Condition
@@ -270,3 +272,14 @@ def test_every_operator_if_exists_and_qualifiers(name: str) -> None:
         plain or other
     )
     assert holds("ForAllValues:" + name, policy_value, {"k:key": [equal, equal]}) is plain
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pattern=st.text(alphabet="ab:*?", max_size=14).map(lambda text: "arn:" + text),
+    text=st.text(alphabet="ab:", max_size=14).map(lambda text: "arn:" + text),
+)
+def test_arn_like_static_and_variable_forms_agree(pattern: str, text: str) -> None:
+    static = holds("ArnLike", pattern, {"k:key": text})
+    dynamic = holds("ArnLike", pattern + "${v}", {"k:key": text, "v": ""})
+    assert static == dynamic

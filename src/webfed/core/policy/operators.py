@@ -242,25 +242,41 @@ def _ip(text: str, variables: bool) -> ValueMatcher:
 
 @dataclass(frozen=True, slots=True)
 class _ArnLike:
+    """Six components matched one by one; precompiled when the value has no variables.
+
+    A value with fewer than six components can never match (``None`` segments).
+    """
+
     source: str
     template: Template
+    segments: tuple[StaticGlob, ...] | None
 
     def matches(self, value: str, context: ContextValues) -> bool:
         given = arn_components(value)
+        if given is None:
+            return False
+        if self.segments is not None:
+            return len(self.segments) == 6 and all(
+                glob.matches(part) for glob, part in zip(self.segments, given, strict=True)
+            )
         tokens = resolve(self.template, context)
-        if given is None or tokens is None:
+        if tokens is None:
             return False
         segments = split_tokens(tokens, ":", 5)
-        if len(segments) != 6:
-            return False
-        return all(
+        return len(segments) == 6 and all(
             match_tokens(join_tokens(segment), part)
             for segment, part in zip(segments, given, strict=True)
         )
 
 
 def _arn(text: str, variables: bool) -> ValueMatcher:
-    return _ArnLike(text, parse_template(text, variables=variables, wildcards=True))
+    template = parse_template(text, variables=variables, wildcards=True)
+    tokens = None if has_variables(template) else resolve(template, {})
+    if tokens is None:
+        return _ArnLike(text, template, None)
+    segments = split_tokens(tokens, ":", 5)
+    globs = tuple(StaticGlob(text, join_tokens(segment)) for segment in segments)
+    return _ArnLike(text, template, globs)
 
 
 @dataclass(frozen=True, slots=True)
