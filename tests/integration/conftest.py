@@ -63,6 +63,7 @@ class WebfedServer:
         self.extra_env = extra_env
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "server.log"
+        self._log_file: Any = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -81,16 +82,17 @@ class WebfedServer:
 
     def start(self, timeout: float = 30.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
+        self._log_file = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "webfed", "serve"],
             env=self.env,
-            stdout=log,
+            stdout=self._log_file,
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"webfed exited early:\n{self.log()}")
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
@@ -110,6 +112,9 @@ class WebfedServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
 
     def restart(self) -> None:
         self.stop()
@@ -126,7 +131,10 @@ class WebfedServer:
             aws_access_key_id=credentials.get("access_key_id", ADMIN_KEY_ID),
             aws_secret_access_key=credentials.get("secret_access_key", ADMIN_SECRET),
             aws_session_token=credentials.get("session_token"),
-            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+            # No client-side validation: every constraint must be enforced by the server.
+            config=Config(
+                retries={"max_attempts": 1, "mode": "standard"}, parameter_validation=False
+            ),
         )
 
     def aws(self, *args: str, expect_ok: bool = True) -> Any:

@@ -53,9 +53,9 @@ async def _metrics(request: Request) -> Response:
 def create_app(settings: Settings, admin: AdminCredentials) -> Starlette:
     services = build_services()
     json_targets = {
-        binding.spec.target_prefix: binding
+        binding.spec.meta.target_prefix: binding
         for binding in services.values()
-        if binding.spec.target_prefix
+        if binding.spec.meta.target_prefix
     }
 
     @contextlib.asynccontextmanager

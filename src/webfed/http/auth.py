@@ -22,7 +22,7 @@ __all__ = ["SignedRequest", "authenticate", "not_authorized", "parse_signature"]
 @dataclass(frozen=True, slots=True)
 class SignedRequest:
     http: sigv4.HttpRequest
-    parsed: sigv4.ParsedSignature
+    parsed: sigv4.ParsedAuthorization
 
     @property
     def service(self) -> str:
@@ -32,11 +32,15 @@ class SignedRequest:
 def _http_request(request: Request, body: bytes) -> sigv4.HttpRequest:
     scope = request.scope
     raw_path = scope.get("raw_path") or scope["path"].encode()
+    # Undecoded, byte for byte as the client signed them (non-ASCII kept via surrogateescape).
     return sigv4.HttpRequest(
         method=request.method,
-        raw_path=raw_path.decode("latin-1"),
-        raw_query=scope.get("query_string", b"").decode("latin-1"),
-        headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]),
+        raw_path=raw_path.decode("utf-8", "surrogateescape"),
+        raw_query=scope.get("query_string", b"").decode("utf-8", "surrogateescape"),
+        headers=tuple(
+            (k.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
+            for k, v in scope["headers"]
+        ),
         body=body,
     )
 
@@ -50,7 +54,7 @@ def parse_signature(request: Request, body: bytes) -> SignedRequest | None:
         return None
     http = _http_request(request, body)
     try:
-        parsed = sigv4.parse_signature(http)
+        parsed = sigv4.parse_authorization(http)
     except MissingAuthenticationToken:
         return None
     return SignedRequest(http, parsed)
@@ -67,7 +71,7 @@ def authenticate(runtime: Runtime, signed: SignedRequest, service: str) -> Calle
         parsed,
         admin.secret_access_key,
         now=runtime.clock(),
-        rules=sigv4.SERVICE_RULES,
+        rules=sigv4.STANDARD_RULES,
     )
     account = runtime.settings.account_id
     return Caller(

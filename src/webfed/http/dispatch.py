@@ -19,6 +19,7 @@ from webfed.api.context import Auth, CallContext, Caller, Operation
 from webfed.errors import (
     InternalFailure,
     InvalidAction,
+    MalformedQueryString,
     MissingAction,
     MissingAuthenticationToken,
     RequestEntityTooLarge,
@@ -28,7 +29,7 @@ from webfed.errors import (
 from webfed.http import auth, metrics
 from webfed.http.runtime import Runtime, ServiceBinding
 from webfed.logs import get_logger
-from webfed.protocol import json11, query
+from webfed.protocol import json11, query, xml
 
 __all__ = ["handle_aws_request"]
 
@@ -74,7 +75,7 @@ def _query_params(request: Request, body: bytes) -> dict[str, str]:
     if request.method == "POST" and body:
         for key, value in query.parse_form(body).items():
             if key in params:
-                raise query.duplicate_parameter(key)
+                raise MalformedQueryString(f"The parameter {key[:128]} is given more than once.")
             params[key] = value
     return params
 
@@ -82,21 +83,26 @@ def _query_params(request: Request, body: bytes) -> dict[str, str]:
 def _route_query(
     runtime: Runtime, params: dict[str, str], signed_service: str | None
 ) -> tuple[ServiceBinding, Operation]:
+    """The operation a Query request names, in the signed service or else in STS, then IAM."""
     action = params.get("Action")
     if not action:
-        raise MissingAction("Missing Action")
+        raise MissingAction("The request must contain the parameter Action.")
     if signed_service is not None:
         binding = runtime.services.get(signed_service)
-        if binding is None or binding.spec.protocol != "query":
-            raise InvalidAction(f"Could not find operation {action[:128]} for {signed_service}")
-        candidates = [binding]
+        if binding is None or binding.spec.meta.protocol != "query":
+            raise InvalidAction(
+                f"Could not find operation {action[:128]} for {signed_service[:64]}"
+            )
     else:
-        candidates = [b for b in runtime.services.values() if b.spec.protocol == "query"]
-    for binding in candidates:
-        operation = binding.operations.get(action)
-        if operation is not None:
-            return binding, operation
-    raise InvalidAction(f"Could not find operation {action[:128]}")
+        binding = next(
+            (b for b in runtime.services.values() if action in b.operations),
+            runtime.services["sts"],
+        )
+    spec = query.resolve_action(binding.spec, params)  # checks Version too
+    operation = binding.operations.get(spec.name)
+    if operation is None:
+        raise InvalidAction(f"webfed does not support the operation {spec.name}")
+    return binding, operation
 
 
 async def _invoke(
@@ -125,7 +131,7 @@ async def _invoke(
     )
     result = await routed.operation.handler(ctx, params)
     if routed.params is not None:
-        content = query.encode_query_response(spec, result, request_id)
+        content = xml.encode_query_response(spec, result, request_id)
         return Response(content, 200, media_type=_XML)
     return Response(json11.encode_json_response(spec, result), 200, media_type=_JSON)
 
@@ -195,5 +201,5 @@ def _error_response(
         headers = {"x-amzn-ErrorType": error.wire_json_code}
         return Response(json11.encode_json_error(error), error.status, headers, _JSON)
     service = binding if binding is not None else runtime.services["sts"]
-    content = query.encode_query_error(service.spec, error, request_id)
+    content = xml.encode_query_error(service.spec, error, request_id)
     return Response(content, error.status, media_type=_XML)
