@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from webfed.storage.attachments import AttachmentRepository
+from webfed.storage.audit import AuditRepository
 from webfed.storage.database import Database
 from webfed.storage.engine import create_engine
 from webfed.storage.keys import SealingKeyRepository
@@ -49,6 +50,7 @@ class Store:
         self._db = database
         self.iam = IamRepository(database)
         self.keys = SealingKeyRepository(database)
+        self.audit = AuditRepository(database)
 
     @classmethod
     async def open(cls, url: str) -> Store:

@@ -1,0 +1,220 @@
+"""One audit event, shaped like a CloudTrail record.
+
+The record fields and their names follow AWS's "CloudTrail record contents" page (event version
+1.08): ``eventTime`` in UTC, ``eventSource`` as the service's ``*.amazonaws.com`` name,
+``errorCode`` and ``errorMessage`` only when the call failed, ``requestID`` as returned to the
+caller, ``eventID`` unique per record, ``recipientAccountId`` for the account that received the
+call. ``userIdentity`` follows "CloudTrail userIdentity element": ``WebIdentityUser`` for
+``AssumeRoleWithWebIdentity`` (``principalId`` is ``provider:audience:subject``, ``userName`` is
+the subject), ``AssumedRole`` for temporary credentials, ``Root`` for the administrator.
+
+Every mapping is scrubbed (:mod:`webfed.audit.scrub`) when the event is built, so an event
+never holds a secret: not in its record, its log line or its ``repr``.
+
+Field conventions the storage columns and ``webfed audit tail`` read (see ``docs/audit.md``):
+``request_parameters["roleArn"]`` and ``["roleSessionName"]``, and
+``additional_event_data["provider"]``, ``["aud"]``, ``["sub"]``, ``["tokenFingerprint"]``
+(built by :func:`web_identity_data`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+
+from webfed.audit.scrub import JsonValue, clip, scrub_mapping
+
+__all__ = [
+    "EVENT_VERSION",
+    "AuditEvent",
+    "assumed_role_user",
+    "root_user",
+    "token_fingerprint",
+    "unknown_user",
+    "web_identity_data",
+    "web_identity_user",
+]
+
+EVENT_VERSION = "1.08"
+_FINGERPRINT_HEX = 32
+
+_EMPTY: Mapping[str, JsonValue] = MappingProxyType({})
+
+
+def _frozen(mapping: Mapping[str, object] | None) -> Mapping[str, JsonValue] | None:
+    if mapping is None:
+        return None
+    return MappingProxyType(scrub_mapping(mapping))
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def unknown_user() -> dict[str, object]:
+    """A caller webfed could not identify (unsigned, or failed before authentication)."""
+    return {"type": "Unknown"}
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One call (or, later, one authorization decision); build with keywords."""
+
+    event_time: datetime
+    event_source: str
+    event_name: str
+    account_id: str
+    request_id: str = ""
+    source_ip: str = ""
+    user_agent: str = ""
+    read_only: bool = False
+    error_code: str | None = None
+    error_message: str | None = None
+    user_identity: Mapping[str, object] = field(default_factory=unknown_user)
+    request_parameters: Mapping[str, object] | None = None
+    response_elements: Mapping[str, object] | None = None
+    additional_event_data: Mapping[str, object] | None = None
+    aws_region: str = "us-east-1"
+    event_type: str = "AwsApiCall"
+    management_event: bool = True
+    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def __post_init__(self) -> None:
+        if self.event_time.tzinfo is None:
+            raise ValueError("audit event times must be timezone-aware")
+        set_field = object.__setattr__
+        set_field(self, "event_time", self.event_time.astimezone(UTC))
+        set_field(self, "user_identity", _frozen(self.user_identity) or _EMPTY)
+        for name in ("request_parameters", "response_elements", "additional_event_data"):
+            set_field(self, name, _frozen(getattr(self, name)))
+        set_field(self, "user_agent", clip(self.user_agent))
+        if self.error_message is not None:
+            set_field(self, "error_message", clip(self.error_message))
+
+    # --- the columns storage and the CLI filter and show ---------------------------------------
+
+    @property
+    def principal(self) -> str | None:
+        """Who called: the identity's ARN, else its principal id."""
+        identity = self.user_identity
+        return _text(identity.get("arn")) or _text(identity.get("principalId"))
+
+    @property
+    def role_arn(self) -> str | None:
+        return _text((self.request_parameters or _EMPTY).get("roleArn"))
+
+    @property
+    def session_name(self) -> str | None:
+        return _text((self.request_parameters or _EMPTY).get("roleSessionName"))
+
+    @property
+    def provider(self) -> str | None:
+        data = self.additional_event_data or _EMPTY
+        return _text(data.get("provider")) or _text(self.user_identity.get("identityProvider"))
+
+    @property
+    def subject(self) -> str | None:
+        return _text((self.additional_event_data or _EMPTY).get("sub"))
+
+    @property
+    def audience(self) -> str | None:
+        return _text((self.additional_event_data or _EMPTY).get("aud"))
+
+    def to_cloudtrail(self) -> dict[str, object]:
+        """The CloudTrail record: optional fields only when they apply."""
+        record: dict[str, object] = {
+            "eventVersion": EVENT_VERSION,
+            "userIdentity": dict(self.user_identity),
+            "eventTime": self.event_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventSource": self.event_source,
+            "eventName": self.event_name,
+            "awsRegion": self.aws_region,
+            "sourceIPAddress": self.source_ip,
+            "userAgent": self.user_agent,
+        }
+        if self.error_code is not None:
+            record["errorCode"] = self.error_code
+            record["errorMessage"] = self.error_message or ""
+        record["requestParameters"] = _plain(self.request_parameters)
+        record["responseElements"] = _plain(self.response_elements)
+        if self.additional_event_data:
+            record["additionalEventData"] = dict(self.additional_event_data)
+        record.update(
+            requestID=self.request_id,
+            eventID=self.event_id,
+            readOnly=self.read_only,
+            eventType=self.event_type,
+            managementEvent=self.management_event,
+            eventCategory="Management" if self.management_event else "Data",
+            recipientAccountId=self.account_id,
+        )
+        return record
+
+
+def _plain(mapping: Mapping[str, object] | None) -> dict[str, object] | None:
+    return None if mapping is None else dict(mapping)
+
+
+# --- userIdentity builders ("CloudTrail userIdentity element") ---------------------------------
+
+
+def web_identity_user(*, provider: str, audience: str, subject: str) -> dict[str, object]:
+    """The caller of ``AssumeRoleWithWebIdentity``: the token's provider, audience and subject."""
+    return {
+        "type": "WebIdentityUser",
+        "principalId": f"{provider}:{audience}:{subject}",
+        "userName": subject,
+        "identityProvider": provider,
+    }
+
+
+def assumed_role_user(
+    *, arn: str, principal_id: str, account_id: str, access_key_id: str | None = None
+) -> dict[str, object]:
+    """A caller signing with temporary credentials (``principalId`` is ``ROLEID:SESSION``)."""
+    identity: dict[str, object] = {
+        "type": "AssumedRole",
+        "principalId": principal_id,
+        "arn": arn,
+        "accountId": account_id,
+    }
+    if access_key_id is not None:
+        identity["accessKeyId"] = access_key_id
+    return identity
+
+
+def root_user(account_id: str, access_key_id: str | None = None) -> dict[str, object]:
+    """The administrator: webfed's administrator credentials act as the account's root."""
+    identity: dict[str, object] = {
+        "type": "Root",
+        "principalId": account_id,
+        "arn": f"arn:aws:iam::{account_id}:root",
+        "accountId": account_id,
+    }
+    if access_key_id is not None:
+        identity["accessKeyId"] = access_key_id
+    return identity
+
+
+def token_fingerprint(token: str | bytes) -> str:
+    """``sha256:`` and the first 128 bits of the token's SHA-256, hex: correlates, never replays."""
+    data = token.encode() if isinstance(token, str) else token
+    return "sha256:" + hashlib.sha256(data).hexdigest()[:_FINGERPRINT_HEX]
+
+
+def web_identity_data(
+    *, provider: str, audience: str | None, subject: str | None, token: str | bytes | None
+) -> dict[str, object]:
+    """``additionalEventData`` of a federation call: who the token named, and its fingerprint."""
+    data: dict[str, object] = {"provider": provider}
+    if audience is not None:
+        data["aud"] = audience
+    if subject is not None:
+        data["sub"] = subject
+    if token is not None:
+        data["tokenFingerprint"] = token_fingerprint(token)
+    return data
