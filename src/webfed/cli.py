@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from webfed import __version__
 from webfed.admin import PROFILE, load_or_create_admin_credentials
@@ -39,13 +38,16 @@ def store_options(function: Any) -> Any:
 
 
 def _config_settings(path: Path | None) -> dict[str, Any]:
-    """The ``settings:`` section of a declarative file, as option defaults."""
+    """The checked ``settings:`` section of a declarative file, as option defaults."""
     if path is None:
         return {}
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    section = document.get("settings", {}) if isinstance(document, dict) else {}
-    if not isinstance(section, dict):
-        raise click.BadParameter("the settings: section must be a mapping", param_hint="--config")
+    from webfed.declarative.settings_section import read_settings_defaults
+    from webfed.errors import InvalidConfiguration
+
+    try:
+        section = read_settings_defaults(path)
+    except InvalidConfiguration as error:
+        raise click.UsageError("\n".join(error.problems) or error.message) from error
     return {str(key).replace("-", "_"): value for key, value in section.items()}
 
 
@@ -105,6 +107,11 @@ def serve(**options: Any) -> None:
     )
     if created is not None:
         click.echo(f"Admin credentials written to {created} (profile '{PROFILE}').", err=True)
+    from webfed.master_key import load_or_create_master_key
+
+    master_secret = settings.master_key.get_secret_value() if settings.master_key else None
+    if load_or_create_master_key(settings.data_dir, master_secret)[1]:
+        click.echo(f"Master key created in {settings.data_dir} (keep it; back it up).", err=True)
     if settings.allow_http_issuers:
         _log.warning("http:// issuers are accepted: for local development and tests only")
     if settings.config is not None:
@@ -146,11 +153,13 @@ def db_upgrade(**options: Any) -> None:
 
 def _register_subcommands() -> None:
     from webfed.cli_declarative import apply, export
+    from webfed.cli_keys import keys
     from webfed.cli_policy import policy
 
     main.add_command(policy)
     main.add_command(apply)
     main.add_command(export)
+    main.add_command(keys)
 
 
 _register_subcommands()

@@ -134,7 +134,8 @@ class WebfedError(Exception):
     def full_message(self) -> str:
         if self.encoded_message is None:
             return self.message
-        return f"{self.message} Encoded authorization failure message: {self.encoded_message}"
+        sentence = self.message if self.message.endswith(".") else f"{self.message}."
+        return f"{sentence} Encoded authorization failure message: {self.encoded_message}"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code}, {self.status}, {self.message!r})"

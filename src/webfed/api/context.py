@@ -15,6 +15,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from webfed.core.credentials import SessionContext
+    from webfed.runtime import Runtime
     from webfed.settings import Settings
     from webfed.storage import Store
 
@@ -30,6 +32,7 @@ class Caller:
     user_id: str
     account_id: str
     is_admin: bool
+    session: SessionContext | None = None  # the sealed session behind temporary credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,7 @@ class CallContext:
     caller: Caller | None
     store: Store
     settings: Settings
+    runtime: Runtime | None = None  # the serving process's caches and keys (None in tools)
 
 
 Params = dict[str, Any]

@@ -53,6 +53,8 @@ _MAX_PLAINTEXT = 262_144
 _MAX_DEPTH = 12
 _TEXT = re.compile(r"[A-Za-z0-9_-]+")
 _SECRET_NAME = re.compile(r"token|secret|password|signature|credential|authorization", re.I)
+# A fingerprint (a short hash prefix) identifies a token without revealing it: kept.
+_FINGERPRINT_NAME = re.compile(r"fingerprint$", re.I)
 _JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*")
 _OPAQUE_RUN = re.compile(r"[A-Za-z0-9+/=_-]{80,}")
 _INVALID_MESSAGE = "The encoded authorization message is invalid."
@@ -151,9 +153,13 @@ def _scrubbed_mapping(
     mapping: Mapping[str, object], extra: frozenset[str], depth: int
 ) -> dict[str, object]:
     return {
-        str(key): REDACTED if _SECRET_NAME.search(str(key)) else _scrubbed(item, extra, depth + 1)
+        str(key): REDACTED if _is_secret_name(str(key)) else _scrubbed(item, extra, depth + 1)
         for key, item in mapping.items()
     }
+
+
+def _is_secret_name(key: str) -> bool:
+    return _SECRET_NAME.search(key) is not None and _FINGERPRINT_NAME.search(key) is None
 
 
 def _scrubbed_text(text: str, extra: frozenset[str]) -> str:

@@ -19,11 +19,10 @@ from webfed.admin import AdminCredentials
 from webfed.api import iam, sts
 from webfed.http import metrics
 from webfed.http.dispatch import handle_aws_request
-from webfed.http.runtime import Runtime, ServiceBinding
 from webfed.logs import configure_logging, get_logger
 from webfed.protocol.models import load_service
+from webfed.runtime import Runtime, ServiceBinding, start_runtime
 from webfed.settings import Settings
-from webfed.storage import Store
 
 __all__ = ["build_services", "create_app", "create_app_from_env"]
 
@@ -60,13 +59,13 @@ def create_app(settings: Settings, admin: AdminCredentials) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = await Store.open(settings.effective_database_url)
-        app.state.runtime = Runtime(settings, admin, store, services, json_targets)
+        runtime = await start_runtime(settings, admin, services, json_targets)
+        app.state.runtime = runtime
         _log.info("webfed ready", account_id=settings.account_id, region=settings.region)
         try:
             yield
         finally:
-            await store.close()
+            await runtime.close()
 
     routes = [
         Route("/", handle_aws_request, methods=["GET", "POST"]),

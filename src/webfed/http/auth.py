@@ -13,10 +13,18 @@ from starlette.requests import Request
 
 from webfed.api.context import Caller
 from webfed.core import sigv4
+from webfed.core.credentials import SessionContext, check_not_expired
 from webfed.errors import AccessDenied, InvalidClientTokenId, MissingAuthenticationToken
-from webfed.http.runtime import Runtime
+from webfed.runtime import Runtime
 
-__all__ = ["SignedRequest", "authenticate", "not_authorized", "parse_signature"]
+__all__ = [
+    "SignedRequest",
+    "admin_caller",
+    "authenticate",
+    "not_authorized",
+    "parse_signature",
+    "session_caller",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,23 +71,41 @@ def parse_signature(request: Request, body: bytes) -> SignedRequest | None:
 def authenticate(runtime: Runtime, signed: SignedRequest, service: str) -> Caller:
     """Verify the signature and say who signed, or raise the AWS error."""
     parsed = signed.parsed
-    admin = runtime.admin
-    if parsed.access_key_id != admin.access_key_id:
+    now = runtime.clock()
+    if parsed.security_token is not None:
+        unsealed = runtime.sessions.unseal(
+            parsed.security_token, parsed.access_key_id, runtime.key_ring
+        )
+        check_not_expired(unsealed.session, now)
+        secret = unsealed.secret_access_key
+        caller = session_caller(parsed.access_key_id, unsealed.session)
+    elif parsed.access_key_id == runtime.admin.access_key_id:
+        secret = runtime.admin.secret_access_key
+        caller = admin_caller(parsed.access_key_id, runtime.settings.account_id)
+    else:
         raise InvalidClientTokenId("The security token included in the request is invalid.")
-    sigv4.verify_request(
-        signed.http,
-        parsed,
-        admin.secret_access_key,
-        now=runtime.clock(),
-        rules=sigv4.STANDARD_RULES,
-    )
-    account = runtime.settings.account_id
+    sigv4.verify_request(signed.http, parsed, secret, now=now, rules=sigv4.STANDARD_RULES)
+    return caller
+
+
+def admin_caller(access_key_id: str, account: str) -> Caller:
     return Caller(
-        access_key_id=parsed.access_key_id,
+        access_key_id=access_key_id,
         arn=f"arn:aws:iam::{account}:root",
         user_id=account,
         account_id=account,
         is_admin=True,
+    )
+
+
+def session_caller(access_key_id: str, session: SessionContext) -> Caller:
+    return Caller(
+        access_key_id=access_key_id,
+        arn=session.assumed_role_arn,
+        user_id=session.assumed_role_id,
+        account_id=session.account_id,
+        is_admin=False,
+        session=session,
     )
 
 

@@ -27,15 +27,16 @@ from webfed.errors import (
     WebfedError,
 )
 from webfed.http import auth, metrics
-from webfed.http.runtime import Runtime, ServiceBinding
 from webfed.logs import get_logger
 from webfed.protocol import json11, query, xml
+from webfed.runtime import Runtime, ServiceBinding
 
 __all__ = ["handle_aws_request"]
 
 _log = get_logger("webfed.http")
 _XML = "text/xml"
 _JSON = "application/x-amz-json-1.1"
+_READ_ONLY = ("Get", "List", "Simulate")
 
 
 @dataclass(slots=True)
@@ -128,8 +129,11 @@ async def _invoke(
         caller=caller,
         store=runtime.store,
         settings=runtime.settings,
+        runtime=runtime,
     )
     result = await routed.operation.handler(ctx, params)
+    if routed.binding.name == "iam" and not routed.operation.name.startswith(_READ_ONLY):
+        runtime.iam.invalidate()  # this node sees its own writes at once; others within ~1 s
     if routed.params is not None:
         content = xml.encode_query_response(spec, result, request_id)
         return Response(content, 200, media_type=_XML)

@@ -36,8 +36,9 @@ async def store(database_url: str) -> AsyncIterator[Store]:
         await opened.close()
 
 
-def test_migration_head_is_the_sealing_keys_revision() -> None:
-    assert head_revision() == "0002"
+def test_sealing_keys_revision_is_applied_by_head() -> None:
+    # Later areas add revisions on top; the sealing-keys one must stay in the chain.
+    assert int(head_revision()) >= 2
 
 
 async def test_first_load_creates_one_current_key(store: Store) -> None:

@@ -64,9 +64,15 @@ class RoleSessionPrincipal:
 
 @dataclass(frozen=True, slots=True)
 class WebIdentityPrincipal:
-    """A federated web identity (calling AssumeRoleWithWebIdentity), named by its provider."""
+    """A federated web identity (calling AssumeRoleWithWebIdentity), named by its provider.
+
+    ``aliases`` are other names of the same provider: an IAM OIDC provider for a well-known
+    issuer (``accounts.google.com``) may be named in ``Principal.Federated`` either by its ARN
+    or by the well-known name, as AWS accepts both.
+    """
 
     provider: str
+    aliases: tuple[str, ...] = ()
 
     @property
     def arn(self) -> str:
@@ -119,8 +125,15 @@ class PrincipalMatcher:
         if isinstance(principal, RootPrincipal):
             return PrincipalMatch.ACCOUNT if principal.account in self.accounts else None
         if isinstance(principal, WebIdentityPrincipal):
-            return PrincipalMatch.FEDERATED if principal.provider in self.federated else None
+            return self._match_federated(principal)
         return PrincipalMatch.SERVICE if principal.service in self.services else None
+
+    def _match_federated(self, principal: WebIdentityPrincipal) -> PrincipalMatch | None:
+        if principal.provider in self.federated:
+            return PrincipalMatch.FEDERATED
+        if any(alias in self.federated for alias in principal.aliases):
+            return PrincipalMatch.FEDERATED
+        return None
 
     def _match_session(self, principal: RoleSessionPrincipal) -> PrincipalMatch | None:
         if principal.session_arn in self.arns:

@@ -1,0 +1,62 @@
+"""Denials that explain themselves.
+
+AWS appends "Encoded authorization failure message: …" to a denial; only a principal allowed
+``sts:DecodeAuthorizationMessage`` can read it. webfed does the same for every ``AccessDenied``
+and every rejected web identity token: the message, sealed with the node's key ring, says which
+check failed (signature, unknown ``kid``, issuer, audience, expiry, trust statement, condition key
+and the values wanted and seen). Tokens and secrets are scrubbed from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+
+from webfed.api.context import CallContext
+from webfed.core.authz_message import encode_authorization_message, explain_denial
+from webfed.core.policy import Decision
+from webfed.errors import AccessDenied, WebfedError
+
+__all__ = ["attach_encoded_message", "trust_denied"]
+
+
+def attach_encoded_message(
+    ctx: CallContext, error: WebfedError, *, scrub: Collection[str] = ()
+) -> WebfedError:
+    """Seal ``error.explanation`` into ``error.encoded_message`` (no-op without either)."""
+    runtime = ctx.runtime
+    if runtime is None or error.explanation is None or error.encoded_message is not None:
+        return error
+    error.encoded_message = encode_authorization_message(
+        error.explanation, key_ring=runtime.key_ring, rng=runtime.rng, now=ctx.now, scrub=scrub
+    )
+    return error
+
+
+def trust_denied(
+    ctx: CallContext,
+    *,
+    action: str,
+    role_arn: str,
+    decision: Decision | None,
+    principal: Mapping[str, str],
+    conditions: Mapping[str, str | Sequence[str]],
+    reason: str | None = None,
+    scrub: Collection[str] = (),
+) -> AccessDenied:
+    """``AccessDenied`` for an assume call the role's trust policy does not allow."""
+    explanation = explain_denial(
+        check="trust_policy",
+        reason=reason or (decision.reason if decision is not None else "denied"),
+        principal=principal,
+        action=action,
+        resource=role_arn,
+        conditions=conditions,
+        explicit_deny=decision is not None and decision.kind.value == "explicit_deny",
+        matched_statements=[
+            {"policy": ref.policy, "statementIndex": ref.statement_index, "sid": ref.sid or ""}
+            for ref in (decision.statements if decision is not None else ())
+        ],
+    )
+    error = AccessDenied(f"Not authorized to perform {action}", explanation=explanation)
+    attach_encoded_message(ctx, error, scrub=scrub)
+    return error

@@ -1,0 +1,213 @@
+"""``AssumeRoleWithWebIdentity``: an identity provider's token in, role credentials out.
+
+The order of the checks (AWS STS API reference and IAM User Guide, "OIDC federation"):
+1. the token is read without trust (size and shape caps) to learn its issuer;
+2. the issuer must be an IAM OIDC provider of the account (``InvalidIdentityToken``);
+3. its keys come from the per-node cache (``IDPCommunicationError`` when they cannot be had);
+4. the signature is verified, then the claims validated (``InvalidIdentityToken``,
+   ``ExpiredTokenException``), see ``docs/oidc.md``;
+5. the role's trust policy must allow ``sts:AssumeRoleWithWebIdentity`` for this provider with
+   the token's condition keys, plus ``sts:TagSession`` when the token carries session tags and
+   ``sts:SetSourceIdentity`` when it carries a source identity (``AccessDenied``); a role that does
+   not exist is denied the same way, so callers learn nothing about which roles exist;
+6. session policies and duration are checked, credentials minted and sealed.
+Every rejection carries an encoded authorization message for the administrator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from webfed.api.context import CallContext, Params, Result
+from webfed.api.sts.denials import attach_encoded_message, trust_denied
+from webfed.api.sts.sessions import (
+    SessionPolicies,
+    assumed_role_user,
+    check_duration,
+    credentials_member,
+    load_role,
+    mint,
+    packed_size,
+    read_session_policies,
+    require_runtime,
+    whole_seconds,
+)
+from webfed.core.credentials import SessionContext, WebIdentity
+from webfed.core.entities import OidcProvider, Role
+from webfed.core.oidc import (
+    TrustedProvider,
+    ValidatedToken,
+    peek_token,
+    provider_key,
+    unknown_provider,
+    validate_token,
+    web_identity_condition_keys,
+)
+from webfed.core.policy import (
+    WELL_KNOWN_PROVIDERS,
+    AuthorizationRequest,
+    PolicyKind,
+    WebIdentityPrincipal,
+    evaluate,
+    parse_policy,
+)
+from webfed.errors import InvalidIdentityToken, WebfedError
+from webfed.jwks import KeySource
+
+__all__ = ["assume_role_with_web_identity", "federated_principal", "trust_context"]
+
+ACTION = "sts:AssumeRoleWithWebIdentity"
+_OAUTH_PROVIDERS = frozenset({"www.amazon.com", "graph.facebook.com"})
+
+
+def federated_principal(provider: OidcProvider) -> WebIdentityPrincipal:
+    """The provider as trust policies name it: its well-known name if it has one, else its ARN."""
+    key = provider_key(provider.url)
+    if key in WELL_KNOWN_PROVIDERS:
+        return WebIdentityPrincipal(key, aliases=(provider.arn,))
+    return WebIdentityPrincipal(provider.arn)
+
+
+async def _validated_token(ctx: CallContext, token: str) -> tuple[ValidatedToken, OidcProvider]:
+    runtime = require_runtime(ctx)
+    unverified = peek_token(token)
+    issuer = unverified.issuer
+    provider = await runtime.iam.provider(provider_key(issuer))
+    if provider is None or provider.url != issuer:
+        raise unknown_provider(issuer, fingerprint=unverified.fingerprint)
+    keys = await runtime.jwks.keys_for(KeySource(provider.url), kid=unverified.kid)
+    trusted = TrustedProvider(provider.url, provider.client_ids)
+    validated = validate_token(token, trusted, keys, now=int(ctx.now.timestamp()))
+    return validated, provider
+
+
+def trust_context(
+    token: ValidatedToken, session_name: str, source_ip: str
+) -> dict[str, str | list[str]]:
+    """The condition keys of the assume call: the token's, the session's, the request's."""
+    keys = web_identity_condition_keys(token, provider_key(token.issuer))
+    keys["sts:RoleSessionName"] = session_name
+    keys["aws:SourceIp"] = source_ip
+    tags = token.principal_tags
+    for key, value in tags.items():
+        keys[f"aws:RequestTag/{key}"] = value
+    if tags:
+        keys["aws:TagKeys"] = list(tags)
+        keys["sts:TransitiveTagKeys"] = list(token.transitive_tag_keys)
+    if token.source_identity is not None:
+        keys["sts:SourceIdentity"] = token.source_identity
+    return keys
+
+
+def _actions(token: ValidatedToken) -> list[str]:
+    actions = [ACTION]
+    if token.principal_tags:
+        actions.append("sts:TagSession")
+    if token.source_identity is not None:
+        actions.append("sts:SetSourceIdentity")
+    return actions
+
+
+def _authorize_trust(
+    ctx: CallContext,
+    role: Role | None,
+    role_arn: str,
+    principal: WebIdentityPrincipal,
+    keys: Mapping[str, str | Sequence[str]],
+    token: ValidatedToken,
+) -> Role:
+    described = {"federated": principal.provider, "subject": token.subject}
+    if role is None:
+        raise trust_denied(
+            ctx,
+            action=ACTION,
+            role_arn=role_arn,
+            decision=None,
+            principal=described,
+            conditions=keys,
+            reason=f"the role {role_arn} does not exist in account {ctx.account_id}",
+        )
+    trust = parse_policy(role.trust_policy, PolicyKind.TRUST, name=f"trust policy of {role.name}")
+    for action in _actions(token):
+        request = AuthorizationRequest.build(principal, action, role.arn, keys, now=ctx.now)
+        decision = evaluate(request, resource=trust, resource_account=ctx.account_id)
+        if not decision.allowed:
+            raise trust_denied(
+                ctx,
+                action=action,
+                role_arn=role.arn,
+                decision=decision,
+                principal=described,
+                conditions=keys,
+            )
+    return role
+
+
+def _session(
+    ctx: CallContext,
+    role: Role,
+    token: ValidatedToken,
+    principal: WebIdentityPrincipal,
+    params: Params,
+    policies: SessionPolicies,
+    duration: int,
+) -> SessionContext:
+    issued = whole_seconds(ctx.now)
+    tags = tuple(token.principal_tags.items())
+    return SessionContext(
+        account_id=ctx.account_id,
+        role_arn=role.arn,
+        role_id=role.role_id,
+        role_name=role.name,
+        session_name=params["RoleSessionName"],
+        issued_at=issued,
+        expires_at=issued + timedelta(seconds=duration),
+        session_policy=policies.inline,
+        session_policy_arns=policies.arns,
+        session_tags=tags,
+        transitive_tag_keys=token.transitive_tag_keys,
+        source_identity=token.source_identity,
+        web_identity=WebIdentity(
+            provider=provider_key(token.issuer),
+            aud=token.audience,
+            sub=token.subject,
+            amr=token.amr,
+            federated_provider=principal.provider,
+        ),
+    )
+
+
+async def assume_role_with_web_identity(ctx: CallContext, params: Params) -> Result:
+    token_text: str = params["WebIdentityToken"]
+    try:
+        if params.get("ProviderId") in _OAUTH_PROVIDERS:
+            raise InvalidIdentityToken(
+                "OAuth 2.0 access tokens (ProviderId) are not supported by this webfed; "
+                "use the provider's OpenID Connect ID token.",
+                explanation={"check": "provider_id", "provider_id": params["ProviderId"]},
+            )
+        token, provider = await _validated_token(ctx, token_text)
+        principal = federated_principal(provider)
+        keys = trust_context(token, params["RoleSessionName"], ctx.source_ip)
+        role = _authorize_trust(
+            ctx, await load_role(ctx, params["RoleArn"]), params["RoleArn"], principal, keys, token
+        )
+    except WebfedError as error:
+        raise attach_encoded_message(ctx, error, scrub=(token_text,)) from None
+    policies = await read_session_policies(ctx, params)
+    duration = check_duration(params.get("DurationSeconds"), role, chained=False)
+    session = _session(ctx, role, token, principal, params, policies, duration)
+    packed = packed_size(policies, session.session_tags)
+    credentials = mint(ctx, session)
+    result: dict[str, Any] = {
+        "Credentials": credentials_member(credentials),
+        "SubjectFromWebIdentityToken": token.subject,
+        "AssumedRoleUser": assumed_role_user(session),
+        "Provider": token.issuer,
+        "Audience": token.audience,
+        "PackedPolicySize": packed,
+        "SourceIdentity": token.source_identity,
+    }
+    return result
