@@ -17,7 +17,7 @@ from webfed.audit.event import (
     web_identity_data,
     web_identity_user,
 )
-from webfed.audit.scrub import HIDDEN, is_secret_key, scrub, scrub_mapping
+from webfed.audit.scrubber import HIDDEN, is_secret_key, scrub, scrub_mapping
 from webfed.audit.sink import AuditSink, AuditSinkStats, is_transient_error
 
 __all__ = [

@@ -8,7 +8,7 @@ call. ``userIdentity`` follows "CloudTrail userIdentity element": ``WebIdentityU
 ``AssumeRoleWithWebIdentity`` (``principalId`` is ``provider:audience:subject``, ``userName`` is
 the subject), ``AssumedRole`` for temporary credentials, ``Root`` for the administrator.
 
-Every mapping is scrubbed (:mod:`webfed.audit.scrub`) when the event is built, so an event
+Every mapping is scrubbed (:mod:`webfed.audit.scrubber`) when the event is built, so an event
 never holds a secret: not in its record, its log line or its ``repr``.
 
 Field conventions the storage columns and ``webfed audit tail`` read (see ``docs/audit.md``):
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
 
-from webfed.audit.scrub import JsonValue, clip, scrub_mapping
+from webfed.audit.scrubber import JsonValue, clip, scrub_mapping
 
 __all__ = [
     "EVENT_VERSION",

@@ -6,9 +6,9 @@ same, as a last line of defence applied to every mapping before it is logged or 
 
 * a value under a key that names a secret is replaced, whatever its type or depth: the key,
   lowercased and stripped of ``-``, ``_`` and other punctuation, contains ``secret``,
-  ``password`` or ``passphrase``, ends in ``token`` (``sessionToken``, ``WebIdentityToken``,
-  ``X-Amz-Security-Token``, ``id_token``), or is one of ``authorization``, ``signature``,
-  ``privatekey``, ``masterkey``, ``cookie``;
+  ``password`` or ``passphrase``, or ends in ``token`` (``sessionToken``, ``WebIdentityToken``,
+  ``X-Amz-Security-Token``, ``id_token``), ``signature``, ``authorization``, ``privatekey``,
+  ``masterkey`` or ``cookie``;
 * the values of a Cognito ``Logins`` map are provider tokens under provider names, so every value
   under a ``logins`` key is replaced and only the provider names stay;
 * any string (value or key) shaped like a JSON Web Token (``eyJ…`` in three dot-separated
@@ -47,7 +47,7 @@ MAX_DEPTH = 8
 _TRUNCATED = "…[truncated]"
 
 _SECRET_PARTS = ("secret", "password", "passphrase")
-_SECRET_NAMES = frozenset({"authorization", "signature", "privatekey", "masterkey", "cookie"})
+_SECRET_ENDINGS = ("token", "signature", "authorization", "privatekey", "masterkey", "cookie")
 _TOKEN_MAPS = frozenset({"logins"})
 _NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
@@ -64,7 +64,7 @@ def _normal(key: str) -> str:
 def is_secret_key(key: str) -> bool:
     """Whether values under ``key`` are secrets (see the module docstring for the rule)."""
     name = _normal(key)
-    return name.endswith("token") or name in _SECRET_NAMES or any(p in name for p in _SECRET_PARTS)
+    return name.endswith(_SECRET_ENDINGS) or any(part in name for part in _SECRET_PARTS)
 
 
 def clip(text: str, limit: int = MAX_STRING) -> str:
