@@ -1,4 +1,5 @@
-"""``webfed audit tail``: the newest audit events of the account, as a table or CloudTrail JSON.
+"""``webfed audit tail``: the newest audit events of the account, as a table or CloudTrail JSON;
+``webfed audit prune --older-than DAYS``: retention.
 
 Takes the store options of ``webfed serve`` (``--data-dir``, ``--database-url``,
 ``--account-id``, ``--region``, ``--config``), each also a ``WEBFED_*`` variable. ``--follow``
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +90,35 @@ def tail(
             f"cannot read the audit table ({type(error).__name__}); "
             "is the database reachable and upgraded (webfed db upgrade)?"
         ) from None
+
+
+@audit.command()
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=1),
+    required=True,
+    metavar="DAYS",
+    help="Delete events older than this many days (every account).",
+)
+@store_options
+def prune(days: int, **options: Any) -> None:
+    """Delete old audit events (retention); run it from cron or a timer."""
+    settings = resolve_settings(options)
+    _require_database(settings)
+    before = datetime.now(UTC) - timedelta(days=days)
+    deleted = asyncio.run(_prune(settings.effective_database_url, before))
+    click.echo(f"deleted {deleted} audit events older than {before:%Y-%m-%dT%H:%M:%SZ}", err=True)
+
+
+async def _prune(url: str, before: datetime) -> int:
+    from webfed.storage import Store
+
+    store = await Store.open(url)
+    try:
+        return await store.audit.prune(before)
+    finally:
+        await store.close()
 
 
 def _require_database(settings: Settings) -> None:

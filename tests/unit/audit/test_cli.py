@@ -146,3 +146,13 @@ def test_unmigrated_database_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(audit, ["tail", "--data-dir", str(tmp_path)], env={})
     assert result.exit_code == 1
     assert "webfed db upgrade" in result.output
+
+
+def test_prune_deletes_events_older_than_the_given_days(url: str) -> None:
+    asyncio.run(_insert(url, 0, 3))  # events of 2026-03-04, long before "now" minus one day
+    result = CliRunner().invoke(
+        audit, ["prune", "--older-than", "1", "--database-url", url], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert "deleted 3 audit events" in result.output
+    assert _invoke("--database-url", url, "--account-id", ACCOUNT, "--json") == ""
