@@ -10,6 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from tests.unit.audit.conftest import federation_event
+
+# webfed.cli registers the audit group and cli_audit reuses webfed.cli's options: import the
+# main command line first, as the console script does, so neither sees the other half-built.
+from webfed.cli import main  # noqa: F401
 from webfed.cli_audit import _Printer, _Query, _tail, audit
 from webfed.storage import Store, migrate
 from webfed.storage.audit import StoredAuditEvent
