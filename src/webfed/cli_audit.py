@@ -9,7 +9,9 @@ polls the table every second and prints what arrived since, until interrupted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["audit"]
 
 _FOLLOW_INTERVAL = 1.0
+_FOLLOW_PAGE = 500
 # Fixed widths, so the batches printed while following line up under one header.
 _COLUMNS = (
     ("time", 19),
@@ -81,15 +84,8 @@ def tail(
     query = _Query(settings.account_id, lines, event_name, errors)
     printer = _Printer(as_json)
     polls = max_polls if follow else 0
-    try:
+    with _database_errors(), contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_tail(settings.effective_database_url, query, printer, poll_interval, polls))
-    except KeyboardInterrupt:
-        pass
-    except (sa_exc.OperationalError, sa_exc.ProgrammingError) as error:
-        raise click.ClickException(
-            f"cannot read the audit table ({type(error).__name__}); "
-            "is the database reachable and upgraded (webfed db upgrade)?"
-        ) from None
 
 
 @audit.command()
@@ -107,7 +103,8 @@ def prune(days: int, **options: Any) -> None:
     settings = resolve_settings(options)
     _require_database(settings)
     before = datetime.now(UTC) - timedelta(days=days)
-    deleted = asyncio.run(_prune(settings.effective_database_url, before))
+    with _database_errors():
+        deleted = asyncio.run(_prune(settings.effective_database_url, before))
     click.echo(f"deleted {deleted} audit events older than {before:%Y-%m-%dT%H:%M:%SZ}", err=True)
 
 
@@ -119,6 +116,18 @@ async def _prune(url: str, before: datetime) -> int:
         return await store.audit.prune(before)
     finally:
         await store.close()
+
+
+@contextlib.contextmanager
+def _database_errors() -> Iterator[None]:
+    """A database that cannot be reached or has no audit table: a short message, no trace."""
+    try:
+        yield
+    except (sa_exc.OperationalError, sa_exc.ProgrammingError) as error:
+        raise click.ClickException(
+            f"cannot use the audit table ({type(error).__name__}); "
+            "is the database reachable and upgraded (webfed db upgrade)?"
+        ) from None
 
 
 def _require_database(settings: Settings) -> None:
@@ -142,17 +151,27 @@ async def _tail(
         while polls is None or polls > 0:
             polls = None if polls is None else polls - 1
             await asyncio.sleep(interval)
-            events = await _read(store, query, after_id=last_id)
-            printer.show(events)
-            last_id = events[-1].id if events else last_id
+            last_id = await _catch_up(store, query, printer, last_id)
     finally:
         await store.close()
+
+
+async def _catch_up(store: Store, query: _Query, printer: _Printer, last_id: int) -> int:
+    """Print every event stored after ``last_id``, page by page; return the new last id."""
+    while True:
+        events = await _read(store, query, after_id=last_id)
+        printer.show(events)
+        if not events:
+            return last_id
+        last_id = events[-1].id
+        if len(events) < _FOLLOW_PAGE:
+            return last_id
 
 
 async def _read(store: Store, query: _Query, after_id: int | None) -> list[StoredAuditEvent]:
     return await store.audit.tail(
         query.account_id,
-        query.lines if after_id is None else 500,
+        query.lines if after_id is None else _FOLLOW_PAGE,
         after_id=after_id,
         event_name=query.event_name,
         errors_only=query.errors_only,

@@ -14,7 +14,7 @@ from tests.unit.audit.conftest import federation_event
 # webfed.cli registers the audit group and cli_audit reuses webfed.cli's options: import the
 # main command line first, as the console script does, so neither sees the other half-built.
 from webfed.cli import main  # noqa: F401
-from webfed.cli_audit import _Printer, _Query, _tail, audit
+from webfed.cli_audit import _catch_up, _Printer, _Query, _tail, audit
 from webfed.storage import Store, migrate
 from webfed.storage.audit import StoredAuditEvent
 
@@ -160,3 +160,27 @@ def test_prune_deletes_events_older_than_the_given_days(url: str) -> None:
     assert result.exit_code == 0, result.output
     assert "deleted 3 audit events" in result.output
     assert _invoke("--database-url", url, "--account-id", ACCOUNT, "--json") == ""
+
+
+async def test_follow_catches_up_page_by_page(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("webfed.cli_audit._FOLLOW_PAGE", 2)
+    await _insert(url, 0, 5)
+    collector = _Collector()
+    query = _Query(ACCOUNT, lines=10, event_name=None, errors_only=False)
+    store = await Store.open(url)
+    try:
+        last_id = await _catch_up(store, query, collector, 0)
+        newest = await store.audit.tail(ACCOUNT, 1)
+    finally:
+        await store.close()
+    assert collector.seen == [f"req-{i}" for i in range(5)]
+    assert last_id == newest[0].id
+
+
+def test_prune_on_an_unmigrated_database_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "webfed.db").touch()
+    result = CliRunner().invoke(
+        audit, ["prune", "--older-than", "30", "--data-dir", str(tmp_path)], env={}
+    )
+    assert result.exit_code == 1
+    assert "webfed db upgrade" in result.output
