@@ -9,6 +9,7 @@ One module per step, named as in the AWS documentation:
   :func:`compute_signature`, the signing-key LRU
 * :mod:`.verify`         :func:`verify_signature`, :func:`verify_request`
 * :mod:`.rules`          :class:`SigningRules`: S3 versus every other service
+* :mod:`.chunked`        :class:`AwsChunkedDecoder`: ``aws-chunked`` bodies, chunk signatures
 
 See ``docs/sigv4.md`` for what is verified and the choices made where AWS is silent.
 """
@@ -34,6 +35,15 @@ from webfed.core.sigv4.canonical import (
     normalize_path,
     payload_hash,
     trim_header_value,
+)
+from webfed.core.sigv4.chunked import (
+    STREAMING_SIGNED,
+    STREAMING_SIGNED_TRAILER,
+    STREAMING_UNSIGNED_TRAILER,
+    AwsChunkedDecoder,
+    ChunkChain,
+    chunk_signature,
+    trailer_signature,
 )
 from webfed.core.sigv4.request import HttpRequest
 from webfed.core.sigv4.rules import S3_RULES, STANDARD_RULES, SigningRules
@@ -64,7 +74,12 @@ __all__ = [
     "SCOPE_TERMINATOR",
     "SIGNATURE_MISMATCH_MESSAGE",
     "STANDARD_RULES",
+    "STREAMING_SIGNED",
+    "STREAMING_SIGNED_TRAILER",
+    "STREAMING_UNSIGNED_TRAILER",
     "UNSIGNED_PAYLOAD",
+    "AwsChunkedDecoder",
+    "ChunkChain",
     "HttpRequest",
     "ParsedAuthorization",
     "SigningKeyCache",
@@ -75,6 +90,7 @@ __all__ = [
     "canonical_uri",
     "check_declared_payload",
     "check_request_time",
+    "chunk_signature",
     "compute_signature",
     "derive_signing_key",
     "hash_payload",
@@ -84,6 +100,7 @@ __all__ = [
     "payload_hash",
     "request_signature",
     "string_to_sign",
+    "trailer_signature",
     "trim_header_value",
     "verify_request",
     "verify_signature",
