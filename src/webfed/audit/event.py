@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
 
-from webfed.audit.scrubber import JsonValue, clip, scrub_mapping
+from webfed.audit.scrubber import JsonValue, scrub_mapping, scrub_text
 
 __all__ = [
     "EVENT_VERSION",
@@ -91,9 +91,9 @@ class AuditEvent:
         set_field(self, "user_identity", _frozen(self.user_identity) or _EMPTY)
         for name in ("request_parameters", "response_elements", "additional_event_data"):
             set_field(self, name, _frozen(getattr(self, name)))
-        set_field(self, "user_agent", clip(self.user_agent))
+        set_field(self, "user_agent", scrub_text(self.user_agent))
         if self.error_message is not None:
-            set_field(self, "error_message", clip(self.error_message))
+            set_field(self, "error_message", scrub_text(self.error_message))
 
     # --- the columns storage and the CLI filter and show ---------------------------------------
 

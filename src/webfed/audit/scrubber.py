@@ -37,6 +37,7 @@ __all__ = [
     "is_secret_key",
     "scrub",
     "scrub_mapping",
+    "scrub_text",
 ]
 
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
@@ -74,7 +75,8 @@ def clip(text: str, limit: int = MAX_STRING) -> str:
     return text[: max(limit - len(_TRUNCATED), 0)] + _TRUNCATED
 
 
-def _scrub_string(text: str) -> str:
+def scrub_text(text: str) -> str:
+    """``text`` with JWT-shaped parts hidden, cut to :data:`MAX_STRING`."""
     return clip(_JWT.sub(HIDDEN, text))
 
 
@@ -84,7 +86,7 @@ def _scrub_scalar(value: object) -> JsonValue:
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, str):
-        return _scrub_string(value)
+        return scrub_text(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, UUID):

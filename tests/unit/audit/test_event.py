@@ -252,3 +252,18 @@ def test_all_is_the_public_surface(module: ModuleType) -> None:
     }
     assert defined_here <= exported
     assert len(module.__all__) == len(exported)
+
+
+def test_a_token_in_free_text_is_hidden() -> None:
+    token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+    event = AuditEvent(
+        event_time=NOW,
+        event_source="s",
+        event_name="X",
+        account_id="1",
+        user_agent=f"app/1.0 token={token}",
+        error_code="InvalidIdentityToken",
+        error_message=f"could not parse {token}",
+    )
+    assert token not in json.dumps(event.to_cloudtrail())
+    assert event.user_agent == f"app/1.0 token={HIDDEN}"
