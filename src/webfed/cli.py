@@ -3,65 +3,19 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import click
 
 from webfed import __version__
 from webfed.admin import PROFILE, load_or_create_admin_credentials
+from webfed.cli_options import resolve_settings, store_options
 from webfed.logs import configure_logging, get_logger
 from webfed.settings import Settings
 
 __all__ = ["main"]
 
 _log = get_logger("webfed.cli")
-
-# Options shared by every command that opens the database.
-_STORE_OPTIONS = (
-    click.option(
-        "--data-dir", type=click.Path(path_type=Path), help="Where SQLite and key files live."
-    ),
-    click.option("--database-url", help="postgresql+psycopg://… to share state between nodes."),
-    click.option(
-        "--account-id", help="The 12-digit account id in every ARN (default 000000000000)."
-    ),
-    click.option("--region", help="The region webfed answers for (default us-east-1)."),
-    click.option("--config", type=click.Path(path_type=Path, exists=True, dir_okay=False)),
-)
-
-
-def store_options(function: Any) -> Any:
-    for option in reversed(_STORE_OPTIONS):
-        function = option(function)
-    return function
-
-
-def _config_settings(path: Path | None) -> dict[str, Any]:
-    """The checked ``settings:`` section of a declarative file, as option defaults."""
-    if path is None:
-        return {}
-    from webfed.declarative.settings_section import read_settings_defaults
-    from webfed.errors import InvalidConfiguration
-
-    try:
-        section = read_settings_defaults(path)
-    except InvalidConfiguration as error:
-        raise click.UsageError("\n".join(error.problems) or error.message) from error
-    return {str(key).replace("-", "_"): value for key, value in section.items()}
-
-
-def resolve_settings(options: dict[str, Any]) -> Settings:
-    """Flags beat ``WEBFED_*`` variables, which beat the config file, which beats defaults."""
-    values: dict[str, Any] = {}
-    for key, value in _config_settings(options.get("config")).items():
-        if f"WEBFED_{key.upper()}" not in os.environ:
-            values[key] = value
-    values.update({key: value for key, value in options.items() if value is not None})
-    try:
-        return Settings(**values)
-    except ValueError as error:
-        raise click.UsageError(str(error)) from error
 
 
 def _export_to_workers(settings: Settings, access_key_id: str, secret: str) -> None:
@@ -152,6 +106,7 @@ def db_upgrade(**options: Any) -> None:
 
 
 def _register_subcommands() -> None:
+    from webfed.cli_audit import audit
     from webfed.cli_declarative import apply, export
     from webfed.cli_keys import keys
     from webfed.cli_policy import policy
@@ -160,6 +115,7 @@ def _register_subcommands() -> None:
     main.add_command(apply)
     main.add_command(export)
     main.add_command(keys)
+    main.add_command(audit)
 
 
 _register_subcommands()

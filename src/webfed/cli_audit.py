@@ -22,7 +22,7 @@ import sqlalchemy.exc as sa_exc
 from rich.console import Console
 from rich.table import Table
 
-from webfed.cli import resolve_settings, store_options
+from webfed.cli_options import resolve_settings, store_options
 from webfed.settings import Settings
 
 if TYPE_CHECKING:

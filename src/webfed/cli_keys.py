@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from webfed.cli import resolve_settings, store_options
+from webfed.cli_options import resolve_settings, store_options
 from webfed.master_key import load_or_create_master_key
 from webfed.settings import Settings
 from webfed.storage import Store, migrate

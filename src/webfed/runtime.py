@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from webfed.admin import AdminCredentials
 from webfed.api.context import OperationTable
+from webfed.audit import AuditSink
 from webfed.core.credentials import SessionTokenCache
 from webfed.core.keys import KeyRing, MasterKey
 from webfed.iam_cache import IamCache
@@ -62,6 +63,7 @@ class Runtime:
     key_ring: KeyRing
     iam: IamCache
     jwks: IssuerKeyCache
+    audit: AuditSink
     sessions: SessionTokenCache = field(default_factory=SessionTokenCache)
     rng: random.Random = field(default_factory=random.SystemRandom)
     clock: Callable[[], datetime] = field(default=utc_now)
@@ -76,6 +78,7 @@ class Runtime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.audit.aclose()
         await self.jwks.aclose()
         await self.store.close()
 
@@ -120,6 +123,8 @@ async def start_runtime(
         key_ring=await load_key_ring(store, master_key, utc_now()),
         iam=iam,
         jwks=IssuerKeyCache(JwksSettings(allow_http=settings.allow_http_issuers)),
+        audit=AuditSink(store.audit.insert_many),
     )
+    await runtime.audit.start()
     runtime.start_background()
     return runtime

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,6 +26,7 @@ from webfed.errors import (
     WebfedError,
 )
 from webfed.http import auth, metrics
+from webfed.http.auditing import CallRecord, audit_event
 from webfed.logs import get_logger
 from webfed.protocol import json11, query, xml
 from webfed.runtime import Runtime, ServiceBinding
@@ -37,13 +37,6 @@ _log = get_logger("webfed.http")
 _XML = "text/xml"
 _JSON = "application/x-amz-json-1.1"
 _READ_ONLY = ("Get", "List", "Simulate")
-
-
-@dataclass(slots=True)
-class _Routed:
-    binding: ServiceBinding
-    operation: Operation
-    params: dict[str, str] | None  # Query parameters; None for JSON bodies
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -110,32 +103,33 @@ async def _invoke(
     runtime: Runtime,
     request: Request,
     body: bytes,
-    request_id: str,
-    routed: _Routed,
-    caller: Caller | None,
+    binding: ServiceBinding,
+    operation: Operation,
+    record: CallRecord,
 ) -> Response:
-    spec = routed.binding.spec.operations[routed.operation.name]
-    if routed.params is not None:
-        params = query.decode_query(spec, routed.params)
+    spec = binding.spec.operations[operation.name]
+    if record.raw_params is not None:
+        params = query.decode_query(spec, record.raw_params)
     else:
         params = json11.decode_json(spec, body)
-    client = request.client
+    record.params = params
     ctx = CallContext(
-        request_id=request_id,
+        request_id=record.request_id,
         now=runtime.clock(),
-        source_ip=client.host if client else "",
+        source_ip=record.source_ip,
         account_id=runtime.settings.account_id,
         region=runtime.settings.region,
-        caller=caller,
+        caller=record.caller,
         store=runtime.store,
         settings=runtime.settings,
         runtime=runtime,
     )
-    result = await routed.operation.handler(ctx, params)
-    if routed.binding.name == "iam" and not routed.operation.name.startswith(_READ_ONLY):
+    result = await operation.handler(ctx, params)
+    record.result = result
+    if binding.name == "iam" and not operation.name.startswith(_READ_ONLY):
         runtime.iam.invalidate()  # this node sees its own writes at once; others within ~1 s
-    if routed.params is not None:
-        content = xml.encode_query_response(spec, result, request_id)
+    if record.raw_params is not None:
+        content = xml.encode_query_response(spec, result, record.request_id)
         return Response(content, 200, media_type=_XML)
     return Response(json11.encode_json_response(spec, result), 200, media_type=_JSON)
 
@@ -149,45 +143,63 @@ def _authorize(operation: Operation, caller: Caller | None) -> None:
         raise auth.not_authorized(caller, operation.name)
 
 
+async def _route_and_run(
+    runtime: Runtime, request: Request, target: str | None, record: CallRecord
+) -> tuple[ServiceBinding, Response]:
+    body = await read_body(request, runtime.settings.max_request_body_bytes)
+    signature = auth.parse_signature(request, body)
+    if target is not None:
+        binding, operation = _route_json(runtime, target)
+    else:
+        record.raw_params = _query_params(request, body)
+        signed_service = signature.service if signature is not None else None
+        binding, operation = _route_query(runtime, record.raw_params, signed_service)
+    record.service, record.operation = binding.name, operation.name
+    if signature is not None and operation.auth is not Auth.NONE:
+        record.caller = auth.authenticate(runtime, signature, binding.name)
+    _authorize(operation, record.caller)
+    return binding, await _invoke(runtime, request, body, binding, operation, record)
+
+
 async def handle_aws_request(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    request_id = str(uuid.uuid4())
     started = time.perf_counter()
     target = request.headers.get("x-amz-target")
+    client = request.client
+    record = CallRecord(
+        service="",
+        operation="",
+        request_id=str(uuid.uuid4()),
+        source_ip=client.host if client else "",
+        user_agent=request.headers.get("user-agent", ""),
+    )
     binding: ServiceBinding | None = None
-    operation_name = "unknown"
     try:
-        body = await read_body(request, runtime.settings.max_request_body_bytes)
-        signature = auth.parse_signature(request, body)
-        params: dict[str, str] | None = None
-        if target is not None:
-            binding, operation = _route_json(runtime, target)
-        else:
-            params = _query_params(request, body)
-            signed_service = signature.service if signature is not None else None
-            binding, operation = _route_query(runtime, params, signed_service)
-        operation_name = operation.name
-        caller = None
-        if signature is not None and operation.auth is not Auth.NONE:
-            caller = auth.authenticate(runtime, signature, binding.name)
-        _authorize(operation, caller)
-        routed = _Routed(binding, operation, params)
-        response = await _invoke(runtime, request, body, request_id, routed, caller)
+        binding, response = await _route_and_run(runtime, request, target, record)
     except WebfedError as error:
-        response = _error_response(error, target, binding, runtime, request_id)
+        record.error = error
+        binding = runtime.services.get(record.service)
+        response = _error_response(error, target, binding, runtime, record.request_id)
     except Exception:
-        _log.exception("unhandled error", request_id=request_id, operation=operation_name)
-        response = _error_response(
-            InternalFailure("We encountered an internal error. Please try again."),
-            target,
-            binding,
-            runtime,
-            request_id,
+        _log.exception("unhandled error", request_id=record.request_id, operation=record.operation)
+        record.error = InternalFailure("We encountered an internal error. Please try again.")
+        binding = runtime.services.get(record.service)
+        response = _error_response(record.error, target, binding, runtime, record.request_id)
+    response.headers["x-amzn-RequestId"] = record.request_id
+    if record.operation:
+        runtime.audit.record(
+            audit_event(
+                record,
+                now=runtime.clock(),
+                account_id=runtime.settings.account_id,
+                region=runtime.settings.region,
+            )
         )
-    response.headers["x-amzn-RequestId"] = request_id
-    service_name = binding.name if binding is not None else "unknown"
     metrics.observe_request(
-        service_name, operation_name, response.status_code, time.perf_counter() - started
+        record.service or "unknown",
+        record.operation or "unknown",
+        response.status_code,
+        time.perf_counter() - started,
     )
     return response
 
