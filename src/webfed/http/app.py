@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from webfed.admin import AdminCredentials
 from webfed.api import iam, sts
-from webfed.http import metrics
+from webfed.http import decision, metrics
 from webfed.http.dispatch import handle_aws_request
 from webfed.logs import configure_logging, get_logger
 from webfed.protocol.models import load_service
@@ -71,6 +71,7 @@ def create_app(settings: Settings, admin: AdminCredentials) -> Starlette:
         Route("/", handle_aws_request, methods=["GET", "POST"]),
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/metrics", _metrics, methods=["GET"]),
+        *decision.ROUTES,
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 
