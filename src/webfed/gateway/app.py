@@ -1,0 +1,158 @@
+"""The gateway's ASGI application: one per process, fronting one upstream service.
+
+A plain ASGI callable rather than a framework app: every request takes the same path, and the
+gateway's added latency is the product (``bench/gateway.py``). It answers CORS preflights,
+hands every other request to the service's handler (:class:`S3Gateway` or
+:class:`DynamoDBGateway`), and turns any :class:`~webfed.errors.WebfedError` into the error
+body of the client's protocol, with a request id. Health is ``GET /__webfed/healthz``, answered 200
+once started (bucket names start with a letter or digit, so this is never an S3 path).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Protocol
+
+from webfed.errors import InternalFailure, WebfedError
+from webfed.gateway.body import ClientDisconnected, Receive
+from webfed.gateway.cors import CorsPolicy
+from webfed.gateway.errors import ErrorResponse, dynamodb_error, s3_error_response
+from webfed.gateway.proxy import Send
+from webfed.logs import get_logger
+
+__all__ = ["HEALTH_PATH", "GatewayApp", "Handler"]
+
+HEALTH_PATH = "/__webfed/healthz"
+_log = get_logger("webfed.gateway")
+Scope = MutableMapping[str, Any]
+
+
+class Handler(Protocol):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None: ...
+
+
+class GatewayApp:
+    """ASGI entry point. ``start``/``stop`` run from the lifespan protocol (or by the caller)."""
+
+    def __init__(
+        self,
+        service: str,
+        cors: CorsPolicy,
+        *,
+        start: Callable[[], Awaitable[Handler]],
+        stop: Callable[[], Awaitable[None]],
+        rng: random.Random | None = None,
+    ) -> None:
+        if service not in ("s3", "dynamodb"):
+            raise ValueError("service must be 's3' or 'dynamodb'")
+        self.service = service
+        self.cors = cors
+        self._start = start
+        self._stop = stop
+        self._rng = rng or random.SystemRandom()
+        self.handler: Handler | None = None
+
+    async def startup(self) -> None:
+        if self.handler is None:
+            self.handler = await self._start()
+
+    async def shutdown(self) -> None:
+        if self.handler is not None:
+            self.handler = None
+            await self._stop()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        await self._http(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as error:
+                    _log.error("gateway failed to start", error=str(error))
+                    await send({"type": "lifespan.startup.failed", "message": str(error)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _request_id(self) -> str:
+        return f"{self._rng.getrandbits(64):016X}"
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {name.lower(): value for name, value in scope["headers"]}
+        origin = headers.get(b"origin")
+        origin_text = origin.decode("latin-1") if origin is not None else None
+        if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
+            requested = headers.get(b"access-control-request-headers")
+            status, cors_headers = self.cors.preflight(
+                origin_text, requested.decode("latin-1") if requested else None
+            )
+            await _respond(send, (status, cors_headers, b""))
+            return
+        if scope["path"] == HEALTH_PATH:
+            ready = self.handler is not None
+            await _respond(send, (200 if ready else 503, [], b"ok" if ready else b"starting"))
+            return
+        await self._dispatch(scope, receive, send, origin_text)
+
+    async def _dispatch(
+        self, scope: Scope, receive: Receive, send: Send, origin: str | None
+    ) -> None:
+        started = False
+
+        async def tracking_send(message: MutableMapping[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        request_id = self._request_id()
+        try:
+            if self.handler is None:
+                raise InternalFailure("The gateway is not started.")
+            await self.handler.handle(scope, receive, tracking_send)
+        except ClientDisconnected:
+            return
+        except WebfedError as error:
+            if not started:
+                await self._error(send, error, request_id, origin, scope)
+        except Exception:
+            _log.exception("gateway request failed", request_id=request_id)
+            if not started:
+                failure = InternalFailure("We encountered an internal error. Please try again.")
+                await self._error(send, failure, request_id, origin, scope)
+
+    async def _error(
+        self, send: Send, error: WebfedError, request_id: str, origin: str | None, scope: Scope
+    ) -> None:
+        if self.service == "s3":
+            raw_path: bytes = scope.get("raw_path") or b"/"
+            resource = raw_path.decode("latin-1")
+            status, headers, body = s3_error_response(
+                error, request_id=request_id, resource=resource
+            )
+        else:
+            status, headers, body = dynamodb_error(error, request_id=request_id)
+        headers = headers + self.cors.response_headers(origin)
+        if scope["method"] == "HEAD":
+            body = b""
+        await _respond(send, (status, headers, body))
+
+
+async def _respond(send: Send, response: ErrorResponse) -> None:
+    status, headers, body = response
+    if not any(name == b"content-length" for name, _ in headers):
+        headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
