@@ -25,6 +25,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Protocol
 
 from webfed.core.authz_message import encode_authorization_message, explain_denial
@@ -243,12 +244,15 @@ async def _build_view(
 # --- the decision -----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4)
+def _time_keys(second: int) -> tuple[str, str]:
+    """``aws:CurrentTime`` and ``aws:EpochTime``; formatted once per second, not per request."""
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), str(second)
+
+
 def _request_keys(facts: RequestFacts, context: ContextInput | None) -> Values:
-    moment = facts.now.astimezone(UTC)
-    keys: Values = {
-        "aws:currenttime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:epochtime": str(int(moment.timestamp())),
-    }
+    current, epoch = _time_keys(int(facts.now.timestamp()))
+    keys: Values = {"aws:currenttime": current, "aws:epochtime": epoch}
     if facts.source_ip:
         keys["aws:sourceip"] = facts.source_ip
     if facts.secure_transport is not None:
