@@ -17,8 +17,7 @@ the ``exempt`` paths (a health check, say) pass through untouched.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection, Sequence
 
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,12 +25,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from webfed.asgi.exchange import error_body, error_status, header_map, http_request, peer_address
 from webfed.asgi.routes import RouteRule, RouteTable
 from webfed.authorize import AuthorizationResult
+from webfed.authorizer import Authorizer
 from webfed.core.sigv4 import STANDARD_RULES, HttpRequest, SigningRules
 from webfed.errors import AccessDenied, RequestEntityTooLarge, WebfedError
 from webfed.verify import VerifiedCaller
-
-if TYPE_CHECKING:
-    from webfed.authorizer import Authorizer
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "STATE_KEY", "WebfedAuthMiddleware", "webfed_auth"]
 
@@ -47,10 +44,13 @@ def webfed_auth(connection: HTTPConnection) -> AuthorizationResult:
 
 
 class WebfedAuthMiddleware:
+    """See the module docstring. ``authorizer`` may be a function returning it, for apps that
+    open their :class:`Authorizer` in their lifespan (``lambda: app.state.authorizer``)."""
+
     def __init__(
         self,
         app: ASGIApp,
-        authorizer: Authorizer,
+        authorizer: Authorizer | Callable[[], Authorizer],
         routes: RouteTable | Sequence[RouteRule] = (),
         *,
         service: str | None = None,
@@ -85,7 +85,9 @@ class WebfedAuthMiddleware:
 
     async def authorize(self, scope: Scope, request: HttpRequest) -> AuthorizationResult:
         """Verify, route and decide; raise the webfed error that refuses the request."""
-        authorizer = self.authorizer
+        authorizer = (
+            self.authorizer if isinstance(self.authorizer, Authorizer) else self.authorizer()
+        )
         caller = authorizer.verifier.verify(
             request, rules=self.rules, service=self.service, region=authorizer.region
         )

@@ -95,8 +95,9 @@ def make_client(policies: Policies, clock: Clock | None = None) -> httpx.AsyncCl
             WebSocketRoute("/ws", _socket),
         ]
     )
+    # A function returning the authorizer, as an app that opens it in its lifespan passes.
     wrapped = WebfedAuthMiddleware(
-        app, authorizer, ROUTES, exempt={"/healthz"}, max_body_bytes=1024
+        app, lambda: authorizer, ROUTES, exempt={"/healthz"}, max_body_bytes=1024
     )
     return httpx.AsyncClient(transport=httpx.ASGITransport(wrapped), base_url=BASE)
 
