@@ -266,10 +266,17 @@ class _RingHolder:
 class RuntimeLike(Protocol):
     """What :meth:`Authorizer.from_runtime` reads from :class:`webfed.runtime.Runtime`."""
 
-    iam: IamCache
-    key_ring: KeyRing
-    settings: Settings
-    clock: Callable[[], datetime]
-    rng: random.Random
-    admin: AdminCredentials
-    sessions: SessionTokenCache
+    @property
+    def iam(self) -> IamCache: ...
+    @property
+    def key_ring(self) -> KeyRing: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def rng(self) -> random.Random: ...
+    @property
+    def admin(self) -> AdminCredentials: ...
+    @property
+    def sessions(self) -> SessionTokenCache: ...
+
+    def clock(self) -> datetime: ...
