@@ -1,8 +1,8 @@
 """SigV4 authentication of the management and STS calls on the main listener.
 
 The pure steps live in :mod:`webfed.core.sigv4`; this module feeds them the request as the
-server saw it and finds the secret behind the access key id. Only the administrator's key exists
-for now; temporary ``ASIA`` keys with a session token plug in here.
+server saw it; :mod:`webfed.verify` finds the secret behind the access key id (the
+administrator's key, or a temporary key with its session token) and checks the signature.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from starlette.requests import Request
 
 from webfed.api.context import Caller
 from webfed.core import sigv4
-from webfed.core.credentials import SessionContext, check_not_expired
-from webfed.errors import AccessDenied, InvalidClientTokenId, MissingAuthenticationToken
+from webfed.core.credentials import SessionContext
+from webfed.errors import AccessDenied, MissingAuthenticationToken
 from webfed.runtime import Runtime
+from webfed.verify import RequestVerifier
 
 __all__ = [
     "SignedRequest",
@@ -69,23 +70,27 @@ def parse_signature(request: Request, body: bytes) -> SignedRequest | None:
 
 
 def authenticate(runtime: Runtime, signed: SignedRequest, service: str) -> Caller:
-    """Verify the signature and say who signed, or raise the AWS error."""
-    parsed = signed.parsed
-    now = runtime.clock()
-    if parsed.security_token is not None:
-        unsealed = runtime.sessions.unseal(
-            parsed.security_token, parsed.access_key_id, runtime.key_ring
-        )
-        check_not_expired(unsealed.session, now)
-        secret = unsealed.secret_access_key
-        caller = session_caller(parsed.access_key_id, unsealed.session)
-    elif parsed.access_key_id == runtime.admin.access_key_id:
-        secret = runtime.admin.secret_access_key
-        caller = admin_caller(parsed.access_key_id, runtime.settings.account_id)
-    else:
-        raise InvalidClientTokenId("The security token included in the request is invalid.")
-    sigv4.verify_request(signed.http, parsed, secret, now=now, rules=sigv4.STANDARD_RULES)
-    return caller
+    """Verify the signature and say who signed, or raise the AWS error.
+
+    The checks are :class:`webfed.verify.RequestVerifier`'s, the same as every other service
+    webfed authorizes; ``service`` is what the dispatcher routed on (the signature's own scope).
+    """
+    verifier = RequestVerifier(
+        lambda: runtime.key_ring,
+        runtime.sessions,
+        clock=runtime.clock,
+        admin=runtime.admin,
+        account_id=runtime.settings.account_id,
+    )
+    verified = verifier.verify_parsed(signed.http, signed.parsed, rules=sigv4.STANDARD_RULES)
+    return Caller(
+        access_key_id=verified.access_key_id,
+        arn=verified.arn,
+        user_id=verified.user_id,
+        account_id=verified.account,
+        is_admin=verified.is_admin,
+        session=verified.session,
+    )
 
 
 def admin_caller(access_key_id: str, account: str) -> Caller:
