@@ -44,7 +44,7 @@ from webfed.storage import Store
 from webfed.storage.keys import load_key_ring
 from webfed.verify import RequestVerifier, VerifiedCaller
 
-__all__ = ["IAM_POLL_SECONDS", "KEY_RING_RELOAD_SECONDS", "Authorizer"]
+__all__ = ["IAM_POLL_SECONDS", "KEY_RING_RELOAD_SECONDS", "Authorizer", "RuntimeLike"]
 
 IAM_POLL_SECONDS = 1.0
 KEY_RING_RELOAD_SECONDS = 60.0

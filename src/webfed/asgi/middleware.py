@@ -30,7 +30,15 @@ from webfed.core.sigv4 import STANDARD_RULES, HttpRequest, SigningRules
 from webfed.errors import AccessDenied, RequestEntityTooLarge, WebfedError
 from webfed.verify import VerifiedCaller
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "STATE_KEY", "WebfedAuthMiddleware", "webfed_auth"]
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "STATE_KEY",
+    "WebfedAuthMiddleware",
+    "authorize_route",
+    "read_body",
+    "send_error",
+    "webfed_auth",
+]
 
 STATE_KEY = "webfed"
 DEFAULT_MAX_BODY_BYTES = 1_048_576
