@@ -145,9 +145,21 @@ class GatewayApp:
         else:
             status, headers, body = dynamodb_error(error, request_id=request_id)
         headers = headers + self.cors.response_headers(origin)
+        if _may_have_unread_body(scope):
+            # The body may still be on the wire (e.g. after ``Expect: 100-continue``): this
+            # connection cannot carry another request.
+            headers.append((b"connection", b"close"))
         if scope["method"] == "HEAD":
             body = b""
         await _respond(send, (status, headers, body))
+
+
+def _may_have_unread_body(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        lowered = name.lower()
+        if lowered == b"transfer-encoding" or (lowered == b"content-length" and value != b"0"):
+            return True
+    return False
 
 
 async def _respond(send: Send, response: ErrorResponse) -> None:

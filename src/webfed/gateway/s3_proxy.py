@@ -163,8 +163,9 @@ class S3Gateway:
         self, receive: Receive, payload: _Payload, headers: Mapping[str, str]
     ) -> AsyncIterator[bytes] | bytes:
         if not _has_body(headers):
-            unsigned_or_empty = (sigv4.UNSIGNED_PAYLOAD, _EMPTY_SHA256)
-            if payload.declared.lower() not in unsigned_or_empty and not payload.streaming:
+            unsigned = payload.declared == sigv4.UNSIGNED_PAYLOAD
+            empty = payload.declared.lower() == _EMPTY_SHA256
+            if not (unsigned or empty or payload.streaming):
                 raise XAmzContentSHA256Mismatch(
                     "The provided 'x-amz-content-sha256' header does not match what was computed."
                 )
