@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from webfed.core.authz_message import encode_authorization_message, explain_denial
 from webfed.core.credentials import SessionContext
@@ -75,8 +75,7 @@ class PolicySource(Protocol):
     async def managed_policy(self, arn: str) -> Policy | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class RequestFacts:
+class RequestFacts(NamedTuple):
     """What the transport knows about the request: the time, the client, TLS, the region.
 
     ``source_ip`` and ``secure_transport`` are left out of the context when unknown (``None``),
@@ -89,9 +88,11 @@ class RequestFacts:
     region: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AuthorizationResult:
-    """A decision about one request; ``denial`` is set (with its encoded message) when refused."""
+class AuthorizationResult(NamedTuple):
+    """A decision about one request; ``denial`` is set (with its encoded message) when refused.
+
+    Named tuples, like :class:`~webfed.core.policy.Decision`: built per request, and cheap.
+    """
 
     caller: VerifiedCaller
     action: str

@@ -81,6 +81,7 @@ def test_admin_is_the_account_root() -> None:
         "us-east-1",
         "execute-api",
         False,
+        NOW,
     )
     assert caller.is_admin
 
