@@ -146,4 +146,3 @@ def test_tail_table_output(audited: WebfedServer) -> None:
         check=True,
     )
     assert "CreatePolicy" in result.stdout or "AssumeRoleWithWebIdentity" in result.stdout
-
