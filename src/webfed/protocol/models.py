@@ -20,7 +20,7 @@ from botocore.model import ServiceModel
 from webfed.errors import InvalidParameterException, ValidationError, WebfedError
 from webfed.protocol.shapes import Structure, new_compiler
 
-__all__ = ["OperationSpec", "ServiceMeta", "ServiceSpec", "load_service"]
+__all__ = ["OperationSpec", "ServiceMeta", "ServiceSpec", "compile_service", "load_service"]
 
 # Which error reports a constraint violation, per service. AWS's Query services and most JSON
 # services say ValidationError / ValidationException; Cognito Identity has its own.
@@ -104,13 +104,9 @@ def _operation(meta: ServiceMeta, model: Any, compile_node: Any) -> OperationSpe
     )
 
 
-@functools.cache
-def load_service(name: str) -> ServiceSpec:
-    """Load and compile the newest botocore model of ``name`` ("sts", "iam", ...).
-
-    Raises botocore's ``UnknownServiceError`` for a name botocore does not know.
-    """
-    model = ServiceModel(create_loader().load_service_model(name, "service-2"), name)
+def compile_service(name: str, model_data: Mapping[str, Any]) -> ServiceSpec:
+    """Compile a service model given as its parsed ``service-2.json`` document."""
+    model = ServiceModel(dict(model_data), name)
     meta = _meta(name, model)
     compiler = new_compiler()
     operations = {
@@ -118,3 +114,12 @@ def load_service(name: str) -> ServiceSpec:
         for op_name in model.operation_names
     }
     return ServiceSpec(meta, MappingProxyType(operations))
+
+
+@functools.cache
+def load_service(name: str) -> ServiceSpec:
+    """Load and compile the newest botocore model of ``name`` ("sts", "iam", ...), once.
+
+    Raises botocore's ``UnknownServiceError`` for a name botocore does not know.
+    """
+    return compile_service(name, create_loader().load_service_model(name, "service-2"))

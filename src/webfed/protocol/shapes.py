@@ -82,9 +82,12 @@ class Member:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Structure:
+    """A structure; a ``union`` must have exactly one member set."""
+
     name: str
     members: tuple[Member, ...]
     sensitive: bool = False
+    union: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -226,7 +229,7 @@ class _Compiler:
             for name, member_shape in shape.members.items()
         )
         sensitive = bool(shape.metadata.get("sensitive")) or any(m.node.sensitive for m in members)
-        return Structure(shape.name, members, sensitive)
+        return Structure(shape.name, members, sensitive, bool(shape.metadata.get("union")))
 
     def _compile_list(self, shape: Any) -> ListNode:
         member = self.compile(shape.member)

@@ -130,6 +130,8 @@ def _count_constraints(node: ListNode | MapNode, size: int) -> list[str]:
 def _validate_structure(
     node: Structure, value: Mapping[str, Any], path: str, out: list[Violation]
 ) -> None:
+    if node.union and sum(value.get(m.name) is not None for m in node.members) != 1:
+        out.append(violation(node, value, path, "Member must have exactly one member set"))
     for member in node.members:
         member_path = f"{path}.{member.label}" if path else member.label
         item = value.get(member.name)
