@@ -7,6 +7,7 @@ timestamps, recursive shapes) plus every constraint trait webfed enforces.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from webfed.protocol.models import OperationSpec, ServiceSpec, compile_service
@@ -143,6 +144,7 @@ def _model(protocol: str) -> dict[str, Any]:
     }
 
 
+@functools.cache
 def service(protocol: str) -> ServiceSpec:
     """The synthetic service compiled for "query" or "json"."""
     name = "synthetic" if protocol == "query" else "synthetic-json"
