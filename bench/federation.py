@@ -1,0 +1,233 @@
+"""``AssumeRoleWithWebIdentity`` under load: webfed (full token validation) against moto.
+
+Run: ``.venv/bin/python bench/federation.py [--connections 64] [--seconds 5] [--workers 2]
+[--processes 2] [--tokens 2000] [--no-moto]``.
+
+It starts a test OpenID provider (``tests.support.OidcTestIssuer``, real discovery + JWKS over
+HTTP), a real ``webfed serve --workers N`` on SQLite that accepts its ``http://127.0.0.1``
+issuer, registers the provider and a role whose trust policy checks ``aud``, and mints
+``--tokens`` distinct RS256 ID tokens. Then ``bench/_loadgen.py`` sends pre-encoded requests
+over ``--connections`` keep-alive connections: every request is a different token, so every
+one is parsed, its signature verified, its claims validated, the trust policy evaluated and new
+credentials sealed. It prints requests/s, p50, p99 and errors; the p50 of one boto3 client
+calling in a loop; and the same load against ``moto_server`` (which validates nothing) with the
+ratio. Load generator and servers share this machine's cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+import httpx
+from _loadgen import LoadResult, encode_post, run_load
+from botocore import UNSIGNED
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.oidc_issuer import OidcTestIssuer  # noqa: E402
+
+ADMIN_KEY_ID = "AKIAWEBFEDBENCHADMIN"
+ADMIN_SECRET = "webfed-bench-admin-secret-key-000000000"
+CLIENT_ID = "bench-app"
+MOTO_ACCOUNT = "123456789012"
+FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, path: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(log.read_text(errors="replace"))
+        try:
+            httpx.get(f"{url}{path}", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not start:\n" + log.read_text(errors="replace"))
+
+
+@contextmanager
+def child(command: list[str], env: dict[str, str], url: str, probe: str) -> Iterator[str]:
+    """A server subprocess, up once ``probe`` answers; terminated afterwards."""
+    with tempfile.TemporaryDirectory(prefix="webfed-bench-") as scratch:
+        log = Path(scratch) / "server.log"
+        env = {**env, "WEBFED_DATA_DIR": env.get("WEBFED_DATA_DIR", scratch)}
+        with log.open("wb") as sink:
+            process = subprocess.Popen(command, env=env, stdout=sink, stderr=sink, cwd=scratch)
+            try:
+                _wait_until_up(url, process, log, probe)
+                yield url
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def webfed_server(workers: int) -> Any:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBFED_", "AWS_"))}
+    env.update(
+        WEBFED_ADMIN_ACCESS_KEY_ID=ADMIN_KEY_ID,
+        WEBFED_ADMIN_SECRET_ACCESS_KEY=ADMIN_SECRET,
+        WEBFED_PORT=str(port),
+        WEBFED_WORKERS=str(workers),
+        WEBFED_LOG_LEVEL="warning",
+        WEBFED_ALLOW_HTTP_ISSUERS="true",
+    )
+    command = [sys.executable, "-m", "webfed", "serve"]
+    return child(command, env, f"http://127.0.0.1:{port}", "/healthz")
+
+
+def moto_server() -> Any:
+    port = free_port()
+    binary = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    command = [binary, "-H", "127.0.0.1", "-p", str(port)]
+    return child(command, env, f"http://127.0.0.1:{port}", "/moto-api/")
+
+
+def client(service: str, url: str, *, unsigned: bool = False) -> Any:
+    config = Config(retries={"max_attempts": 1}, signature_version=UNSIGNED if unsigned else None)
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=ADMIN_KEY_ID,
+        aws_secret_access_key=ADMIN_SECRET,
+        config=config,
+    )
+
+
+def trust_policy(federated: str, prefix: str) -> str:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Federated": federated},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {f"{prefix}:aud": CLIENT_ID}},
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def set_up_role(url: str, issuer: OidcTestIssuer, *, register_provider: bool) -> str:
+    iam = client("iam", url)
+    prefix = issuer.url.removeprefix("http://")
+    federated = f"arn:aws:iam::{MOTO_ACCOUNT}:oidc-provider/{prefix}"
+    if register_provider:
+        federated = iam.create_open_id_connect_provider(
+            Url=issuer.url, ClientIDList=[CLIENT_ID], ThumbprintList=["0" * 40]
+        )["OpenIDConnectProviderArn"]
+    role = iam.create_role(
+        RoleName="BenchFederated", AssumeRolePolicyDocument=trust_policy(federated, prefix)
+    )
+    return str(role["Role"]["Arn"])
+
+
+def mint_tokens(issuer: OidcTestIssuer, count: int) -> list[str]:
+    return [
+        issuer.mint(issuer.claims(subject=f"player-{n:06d}", lifetime=3600)) for n in range(count)
+    ]
+
+
+def encoded_requests(url: str, role_arn: str, tokens: list[str]) -> list[bytes]:
+    host, port = url.removeprefix("http://").split(":")
+    requests = []
+    for token in tokens:
+        body = urlencode(
+            {
+                "Action": "AssumeRoleWithWebIdentity",
+                "Version": "2011-06-15",
+                "RoleArn": role_arn,
+                "RoleSessionName": "bench",
+                "WebIdentityToken": token,
+            }
+        ).encode()
+        requests.append(encode_post(host, int(port), "/", body, FORM))
+    return requests
+
+
+def boto3_p50(url: str, role_arn: str, tokens: list[str], calls: int) -> float:
+    """The median latency (ms) of one boto3 client calling in a loop, response parsing included."""
+    sts = client("sts", url, unsigned=True)
+    timings = []
+    for n in range(calls + 20):
+        started = time.perf_counter()
+        sts.assume_role_with_web_identity(
+            RoleArn=role_arn, RoleSessionName="bench", WebIdentityToken=tokens[n % len(tokens)]
+        )
+        if n >= 20:
+            timings.append((time.perf_counter() - started) * 1000.0)
+    return statistics.median(timings)
+
+
+def measure(label: str, url: str, role_arn: str, tokens: list[str], args: Any) -> LoadResult:
+    requests = encoded_requests(url, role_arn, tokens)
+    host, port = url.removeprefix("http://").split(":")
+    single = run_load(host, int(port), requests, connections=1, seconds=2, processes=1)
+    print(single.report(f"{label}, 1 connection"), flush=True)
+    print(f"{label}, one boto3 client: p50 {boto3_p50(url, role_arn, tokens, 300):.2f} ms")
+    result = run_load(
+        host,
+        int(port),
+        requests,
+        connections=args.connections,
+        seconds=args.seconds,
+        processes=args.processes,
+    )
+    print(result.report(f"{label}, {args.connections} connections"), flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--processes", type=int, default=2, help="load generator processes")
+    parser.add_argument("--tokens", type=int, default=2000, help="distinct tokens to cycle")
+    parser.add_argument("--no-moto", action="store_true", help="skip the moto comparison")
+    args = parser.parse_args()
+
+    print(f"machine: {os.cpu_count()} cores; load generator on the same cores", flush=True)
+    with OidcTestIssuer(client_id=CLIENT_ID) as issuer:
+        tokens = mint_tokens(issuer, args.tokens)
+        with webfed_server(args.workers) as url:
+            role_arn = set_up_role(url, issuer, register_provider=True)
+            ours = measure(f"webfed --workers {args.workers}", url, role_arn, tokens, args)
+        if args.no_moto:
+            return
+        with moto_server() as url:
+            role_arn = set_up_role(url, issuer, register_provider=False)
+            theirs = measure("moto_server", url, role_arn, tokens, args)
+    if theirs.rate:
+        print(f"webfed / moto throughput: {ours.rate / theirs.rate:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
