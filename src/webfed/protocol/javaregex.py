@@ -115,6 +115,17 @@ def _translate_escape(match: re.Match[str], inside_class: bool) -> str:
     return match.group(0)
 
 
+def _open_class(pattern: str, index: int, out: list[str]) -> int:
+    """Copy a class opener (``[``, ``[^`` and a literal ``]`` right after it); return the index."""
+    opener = "[^" if pattern.startswith("[^", index) else "["
+    out.append(opener)
+    index += len(opener)
+    if pattern.startswith("]", index):
+        out.append("\\]")
+        index += 1
+    return index
+
+
 def translate_java_pattern(pattern: str) -> str:
     """Rewrite a Java regex into an equivalent Python ``re`` pattern (used with ``re.ASCII``)."""
     out: list[str] = []
@@ -127,21 +138,13 @@ def translate_java_pattern(pattern: str) -> str:
                 raise ValueError("pattern ends with a lone backslash")
             out.append(_translate_escape(match, inside_class))
             index = match.end()
-            continue
-        if char == "[" and not inside_class:
+        elif char == "[" and not inside_class:
             inside_class = True
-            opener = "[^" if pattern.startswith("[^", index) else "["
-            # a "]" right after the opener is a literal in both dialects
-            out.append(opener)
-            index += len(opener)
-            if pattern.startswith("]", index):
-                out.append("\\]")
-                index += 1
-            continue
-        if char == "]" and inside_class:
-            inside_class = False
-        out.append(char)
-        index += 1
+            index = _open_class(pattern, index, out)
+        else:
+            inside_class = inside_class and char != "]"
+            out.append(char)
+            index += 1
     return "".join(out)
 
 
