@@ -195,7 +195,7 @@ class DynamoDBGateway:
             "POST", "/", "", headers, body, payload_hash=hashlib.sha256(body).hexdigest()
         )
         try:
-            content = await response.aread()
+            content = await response.read()
         finally:
             await response.aclose()
         if response.status_code == 400 and b"ResourceNotFoundException" in content:

@@ -1,6 +1,7 @@
 """The streaming, re-signing reverse proxy to the upstream.
 
-One ``httpx.AsyncClient`` per gateway process keeps a pool of connections to the upstream.
+One :class:`~webfed.gateway.http1.Http1Pool` per gateway process keeps keep-alive connections
+to the upstream.
 Requests are rebuilt from the client's: the client's credentials and signature are removed
 (``Authorization``, ``X-Amz-Security-Token``, ``X-Amz-Date``, the presigned ``X-Amz-*`` query
 parameters), so are hop-by-hop headers (RFC 9110 section 7.6.1: ``Connection``, ``Keep-Alive``,
@@ -15,12 +16,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from datetime import datetime
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from webfed.core.sigv4 import SigningRules
 from webfed.core.sigv4.encoding import decode_component
 from webfed.errors import ServiceUnavailable
+from webfed.gateway.http1 import Http1Pool, UpstreamError, UpstreamResponse
 from webfed.gateway.upstream import UpstreamCredentials, sign_upstream
 from webfed.logs import get_logger
 
@@ -121,32 +122,33 @@ class Upstream:
         service: str,
         rules: SigningRules,
         clock: Callable[[], datetime],
-        client: httpx.AsyncClient | None = None,
         timeout: float = 60.0,
-        max_connections: int = 200,
+        max_idle: int = 64,
     ) -> None:
-        self._base = httpx.URL(base_url.rstrip("/"))
-        if self._base.scheme not in ("http", "https") or not self._base.host:
+        parts = urlsplit(base_url.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
             raise ValueError("the upstream URL must be http(s)://host[:port]")
-        self.host = self._base.netloc.decode("ascii")
+        default_port = 443 if parts.scheme == "https" else 80
+        self.host = parts.netloc
+        self._base = f"{parts.scheme}://{parts.netloc}"
+        self._pool = Http1Pool(
+            parts.scheme,
+            parts.hostname,
+            parts.port or default_port,
+            read_timeout=timeout,
+            max_idle=max_idle,
+        )
         self._credentials = credentials
         self._region = region
         self._service = service
         self._rules = rules
         self._clock = clock
-        self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=10.0),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            follow_redirects=False,
-        )
 
     def __repr__(self) -> str:
         return f"Upstream({self._base}, service={self._service}, region={self._region})"
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._pool.aclose()
 
     async def send(
         self,
@@ -157,7 +159,7 @@ class Upstream:
         body: AsyncIterator[bytes] | bytes,
         *,
         payload_hash: str,
-    ) -> httpx.Response:
+    ) -> UpstreamResponse:
         """Sign and send; the response's body is not read yet (stream it, then close it)."""
         signed = sign_upstream(
             method,
@@ -172,21 +174,15 @@ class Upstream:
             now=self._clock(),
         )
         target = path + (f"?{raw_query}" if raw_query else "")
-        request = self._client.build_request(
-            method,
-            self._base.copy_with(raw_path=target.encode("utf-8", "surrogateescape")),
-            headers=signed,
-            content=body,
-        )
         try:
-            return await self._client.send(request, stream=True)
-        except httpx.TransportError as error:
-            _log.warning("upstream unreachable", error=type(error).__name__)
+            return await self._pool.request(method, target, signed, body)
+        except UpstreamError as error:
+            _log.warning("upstream unreachable", error=str(error))
             raise ServiceUnavailable("The upstream service is unavailable.") from None
 
 
 async def relay_response(
-    response: httpx.Response,
+    response: UpstreamResponse,
     send: Send,
     *,
     extra_headers: list[tuple[bytes, bytes]],
@@ -195,7 +191,7 @@ async def relay_response(
     """Send the upstream's status, headers and raw body to the client, piece by piece."""
     headers = [
         (name, value)
-        for name, value in response.headers.raw
+        for name, value in response.headers
         if name.decode("latin-1").lower() not in _RESPONSE_DROPPED
     ]
     await send(
@@ -207,7 +203,7 @@ async def relay_response(
     )
     try:
         if not head_only:
-            async for chunk in response.aiter_raw():
+            async for chunk in response.iter_body():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
     finally:
         await response.aclose()

@@ -1,0 +1,289 @@
+"""A lean HTTP/1.1 client for the one upstream a gateway talks to (RFC 9112).
+
+The gateway's added latency is the product, and a general-purpose client costs several hundred
+microseconds per request in bookkeeping the gateway does not need (cookies, redirects, auth
+hooks, cross-library locks). This client does only what a reverse proxy needs: keep-alive
+connections to one origin, a request head written in one piece, bodies streamed in either
+direction (``Content-Length`` or chunked requests; responses parsed by ``httptools``, the C
+parser uvicorn uses), and timeouts.
+
+Connection reuse (RFC 9112 section 9.3): a connection goes back to the idle pool only after a
+complete response that allows keep-alive and whose request body was sent whole. A request with
+a replayable (bytes) body that fails on a reused connection before any response byte arrives is
+retried once on a new connection (the origin may have closed the idle one; RFC 9112 section
+9.3.1). A streamed body cannot be replayed, so it takes an idle connection only if that
+connection was last used within :data:`FRESH_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httptools  # the C parser uvicorn[standard] ships
+
+__all__ = ["FRESH_SECONDS", "Http1Pool", "UpstreamError", "UpstreamResponse"]
+
+FRESH_SECONDS = 2.0
+READ_SIZE = 256 * 1024
+_NO_BODY_STATUSES = frozenset({204, 304})
+
+
+class UpstreamError(Exception):
+    """The upstream could not be reached, or broke the protocol, or timed out."""
+
+
+@dataclass(slots=True, eq=False)
+class _Connection:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    last_used: float = field(default_factory=time.monotonic)
+    reused: bool = False
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class _Parser:
+    """httptools callbacks, collected."""
+
+    def __init__(self) -> None:
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+        self.headers_done = False
+        self.done = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self.headers_done = True
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.done = True
+
+
+class UpstreamResponse:
+    """Status, raw headers, and the body to stream with :meth:`iter_body` (then ``aclose``)."""
+
+    def __init__(
+        self,
+        pool: Http1Pool,
+        connection: _Connection,
+        parser: httptools.HttpResponseParser,
+        state: _Parser,
+        *,
+        no_body: bool,
+    ) -> None:
+        self.status_code: int = parser.get_status_code()
+        self.headers = state.headers
+        self._pool = pool
+        self._connection: _Connection | None = connection
+        self._parser = parser
+        self._state = state
+        self._done = no_body or state.done
+        self._until_close = not no_body and not any(
+            name.lower() in (b"content-length", b"transfer-encoding") for name, _ in state.headers
+        )
+
+    async def iter_body(self) -> AsyncIterator[bytes]:
+        connection = self._connection
+        if connection is None:
+            return
+        while True:
+            if self._state.body:
+                pieces, self._state.body = self._state.body, []
+                yield b"".join(pieces) if len(pieces) > 1 else pieces[0]
+            if self._done or self._state.done:
+                self._done = True
+                return
+            data = await self._pool.read(connection)
+            if not data:
+                if self._until_close:
+                    self._done = True
+                    return
+                raise UpstreamError("the upstream closed the connection mid-response")
+            self._feed(data)
+
+    def _feed(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as error:
+            raise UpstreamError("the upstream's response is malformed") from error
+
+    async def read(self) -> bytes:
+        parts = [piece async for piece in self.iter_body()]
+        return b"".join(parts)
+
+    async def aclose(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        reusable = self._done and not self._until_close and self._parser.should_keep_alive()
+        self._pool.release(connection, reusable=reusable)
+
+
+class Http1Pool:
+    """Keep-alive connections to one origin (``http`` or ``https``, host, port)."""
+
+    def __init__(
+        self,
+        scheme: str,
+        host: str,
+        port: int,
+        *,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        max_idle: int = 64,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if scheme not in ("http", "https"):
+            raise ValueError("the upstream must be http or https")
+        self._host = host
+        self._port = port
+        self._ssl = (ssl_context or ssl.create_default_context()) if scheme == "https" else None
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._max_idle = max_idle
+        self._idle: list[_Connection] = []
+
+    async def aclose(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
+
+    def release(self, connection: _Connection, *, reusable: bool) -> None:
+        if reusable and len(self._idle) < self._max_idle:
+            connection.last_used = time.monotonic()
+            connection.reused = True
+            self._idle.append(connection)
+        else:
+            connection.close()
+
+    async def read(self, connection: _Connection) -> bytes:
+        try:
+            async with asyncio.timeout(self._read_timeout):
+                return await connection.reader.read(READ_SIZE)
+        except (OSError, TimeoutError) as error:
+            connection.close()
+            raise UpstreamError(
+                f"reading from the upstream failed: {type(error).__name__}"
+            ) from None
+
+    async def _connect(self) -> _Connection:
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                reader, writer = await asyncio.open_connection(
+                    self._host, self._port, ssl=self._ssl, limit=READ_SIZE
+                )
+        except (OSError, TimeoutError) as error:
+            raise UpstreamError(
+                f"connecting to the upstream failed: {type(error).__name__}"
+            ) from None
+        return _Connection(reader, writer)
+
+    def _take_idle(self, replayable: bool) -> _Connection | None:
+        now = time.monotonic()
+        while self._idle:
+            connection = self._idle.pop()
+            if connection.writer.is_closing() or connection.reader.at_eof():
+                connection.close()
+                continue
+            if replayable or now - connection.last_used < FRESH_SECONDS:
+                return connection
+            connection.close()
+        return None
+
+    async def request(
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes | AsyncIterator[bytes],
+    ) -> UpstreamResponse:
+        """Send the request; the response's headers are read, its body is not yet."""
+        head = _head(
+            method,
+            target,
+            headers,
+            chunked=not isinstance(body, bytes)
+            and not any(name == "content-length" for name, _ in headers),
+        )
+        replayable = isinstance(body, bytes)
+        connection = self._take_idle(replayable) or await self._connect()
+        try:
+            return await self._exchange(connection, method, head, body)
+        except _StaleConnection:
+            connection.close()
+            assert isinstance(body, bytes)
+            return await self._exchange(await self._connect(), method, head, body)
+
+    async def _exchange(
+        self, connection: _Connection, method: str, head: bytes, body: bytes | AsyncIterator[bytes]
+    ) -> UpstreamResponse:
+        try:
+            await self._send(connection, head, body)
+            return await self._response(connection, method)
+        except _StaleConnection:
+            raise
+        except BaseException:
+            connection.close()
+            raise
+
+    async def _send(
+        self, connection: _Connection, head: bytes, body: bytes | AsyncIterator[bytes]
+    ) -> None:
+        writer = connection.writer
+        try:
+            if isinstance(body, bytes):
+                writer.write(head + body)
+                await writer.drain()
+                return
+            chunked = head.endswith(b"transfer-encoding: chunked\r\n\r\n")
+            writer.write(head)
+            async for piece in body:
+                writer.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+                await writer.drain()
+            if chunked:
+                writer.write(b"0\r\n\r\n")
+            await writer.drain()
+        except OSError:
+            if connection.reused and isinstance(body, bytes):
+                raise _StaleConnection from None
+            raise UpstreamError("sending to the upstream failed") from None
+
+    async def _response(self, connection: _Connection, method: str) -> UpstreamResponse:
+        state = _Parser()
+        parser = httptools.HttpResponseParser(state)
+        first = True
+        while not state.headers_done:
+            data = await self.read(connection)
+            if not data:
+                if first and connection.reused:
+                    raise _StaleConnection
+                raise UpstreamError("the upstream closed the connection without a response")
+            first = False
+            try:
+                parser.feed_data(data)
+            except httptools.HttpParserError as error:
+                raise UpstreamError("the upstream's response is malformed") from error
+        status = parser.get_status_code()
+        no_body = method == "HEAD" or status in _NO_BODY_STATUSES or status < 200
+        return UpstreamResponse(self, connection, parser, state, no_body=no_body)
+
+
+class _StaleConnection(Exception):
+    """A reused connection the origin had already closed: retry a replayable request once."""
+
+
+def _head(method: str, target: str, headers: list[tuple[str, str]], *, chunked: bool) -> bytes:
+    lines = [f"{method} {target} HTTP/1.1"]
+    lines += [f"{name}: {value}" for name, value in headers]
+    if chunked:
+        lines.append("transfer-encoding: chunked")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
