@@ -55,12 +55,16 @@ class _Parser:
         self.body: list[bytes] = []
         self.headers_done = False
         self.done = False
+        self.keep_alive = False
+        self.parser: httptools.HttpResponseParser | None = None
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         self.headers_done = True
+        # Asked now: once the message completes, the parser has reset and answers False.
+        self.keep_alive = self.parser is not None and self.parser.should_keep_alive()
 
     def on_body(self, body: bytes) -> None:
         self.body.append(body)
@@ -108,13 +112,20 @@ class UpstreamResponse:
                 if self._until_close:
                     self._done = True
                     return
+                self._abandon()
                 raise UpstreamError("the upstream closed the connection mid-response")
             self._feed(data)
+
+    def _abandon(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
     def _feed(self, data: bytes) -> None:
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as error:
+            self._abandon()
             raise UpstreamError("the upstream's response is malformed") from error
 
     async def read(self) -> bytes:
@@ -125,7 +136,7 @@ class UpstreamResponse:
         connection, self._connection = self._connection, None
         if connection is None:
             return
-        reusable = self._done and not self._until_close and self._parser.should_keep_alive()
+        reusable = self._done and not self._until_close and self._state.keep_alive
         self._pool.release(connection, reusable=reusable)
 
 
@@ -260,6 +271,7 @@ class Http1Pool:
     async def _response(self, connection: _Connection, method: str) -> UpstreamResponse:
         state = _Parser()
         parser = httptools.HttpResponseParser(state)
+        state.parser = parser
         first = True
         while not state.headers_done:
             data = await self.read(connection)
