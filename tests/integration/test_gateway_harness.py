@@ -213,11 +213,11 @@ def tampered(credentials: dict[str, Any]) -> dict[str, Any]:
 
 
 def module_servers(
-    federation: Federation, tmp: Path, service: str
+    federation: Federation, tmp: Path, service: str, *extra: str
 ) -> Iterator[tuple[MotoServer, Gateway]]:
     moto = MotoServer(tmp)
     try:
-        gateway = Gateway(service, federation, moto.url)
+        gateway = Gateway(service, federation, moto.url, *extra)
     except BaseException:
         moto.stop()
         raise

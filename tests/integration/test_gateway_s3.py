@@ -33,6 +33,7 @@ from webfed.core.sigv4 import ChunkChain, chunk_signature
 __all__ = ["federation"]
 
 BUCKET = "game"
+VIRTUAL_HOST = "s3.gateway.test"
 
 
 def game_statements(prefix: str) -> list[dict[str, Any]]:
@@ -58,7 +59,7 @@ def servers(
     federation: Federation, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[MotoServer, Gateway]]:
     tmp = tmp_path_factory.mktemp("gateway-s3")
-    for pair in module_servers(federation, tmp, "s3"):
+    for pair in module_servers(federation, tmp, "s3", "--virtual-host-suffix", VIRTUAL_HOST):
         pair[0].client("s3").create_bucket(Bucket=BUCKET)
         yield pair
 
@@ -190,6 +191,22 @@ def test_signature_version_2_is_refused(s3: Any) -> None:
     if "X-Amz-Signature" in url:
         pytest.skip("this botocore presigns with SigV4 by default")
     assert httpx.get(url).status_code == 403
+
+
+def test_virtual_hosted_style(servers: tuple[MotoServer, Gateway], alice: dict[str, Any]) -> None:
+    """``BUCKET.s3.gateway.test``: signed by botocore for that host, sent to 127.0.0.1."""
+    port = servers[1].port
+    credentials = Credentials(alice["AccessKeyId"], alice["SecretAccessKey"], alice["SessionToken"])
+    responses = []
+    for key, body in (("alice/vhost.txt", b"virtual"), ("bob/vhost.txt", b"nope")):
+        virtual = f"http://{BUCKET}.{VIRTUAL_HOST}:{port}/{key}"
+        signed = AWSRequest(method="PUT", url=virtual, data=body)
+        S3SigV4Auth(credentials, "s3", "us-east-1").add_auth(signed)
+        headers = {**dict(signed.headers.items()), "Host": f"{BUCKET}.{VIRTUAL_HOST}:{port}"}
+        responses.append(httpx.put(f"http://127.0.0.1:{port}/{key}", headers=headers, content=body))
+    assert [r.status_code for r in responses] == [200, 403]
+    stored = servers[0].client("s3").get_object(Bucket=BUCKET, Key="alice/vhost.txt")
+    assert stored["Body"].read() == b"virtual"
 
 
 # --- credentials refused ----------------------------------------------------------------------
