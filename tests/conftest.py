@@ -62,3 +62,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         path = tmp_path_factory.mktemp("db") / "webfed.db"
         return f"sqlite+aiosqlite:///{path}"
     return str(request.getfixturevalue("postgres_session_url"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Like ``database_url``, but PostgreSQL too gets a database of its own for this one test."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'webfed.db'}"
+        return
+    url = create_postgres_database("webfed_fresh")
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)

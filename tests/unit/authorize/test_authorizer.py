@@ -31,9 +31,9 @@ OBJECT = "arn:aws:s3:::game-saves/p/slot-1"
 
 
 @pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    migrate(database_url)
-    opened = await Store.open(database_url)
+async def store(fresh_database_url: str) -> AsyncIterator[Store]:
+    migrate(fresh_database_url)
+    opened = await Store.open(fresh_database_url)
     try:
         yield opened
     finally:
@@ -41,10 +41,12 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-async def authorizer(database_url: str, store: Store, tmp_path: Path) -> AsyncIterator[Authorizer]:
+async def authorizer(
+    fresh_database_url: str, store: Store, tmp_path: Path
+) -> AsyncIterator[Authorizer]:
     settings = Settings(
         data_dir=tmp_path,
-        database_url=database_url,
+        database_url=fresh_database_url,
         account_id=ACCOUNT,
         master_key=SecretStr(MASTER),
     )
