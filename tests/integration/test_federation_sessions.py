@@ -248,11 +248,9 @@ def test_admin_cannot_assume_role(federation: Federation) -> None:
 def denial(federation: Federation) -> tuple[str, str]:
     """A real denial blob, and the token whose denial it explains."""
     arn = federation.role()
-    token = federation.token(audience=CLIENT_ID, subject="decode-me")
-    wrong = federation.issuer.mint(federation.issuer.claims(subject="decode-me") | {"aud": "x"})
+    wrong = federation.token(audience="not-our-client", subject="decode-me")
     code, _, message = _refusal(federation.assume, role_arn=arn, token=wrong)
     assert code == "InvalidIdentityToken"
-    del token
     return encoded_blob(message), wrong
 
 
