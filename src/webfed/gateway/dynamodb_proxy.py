@@ -39,6 +39,7 @@ __all__ = [
     "SCHEMA_TTL_SECONDS",
     "DynamoDBGateway",
     "KeySchemaCache",
+    "json_body",
     "parse_key_schema",
 ]
 
@@ -116,10 +117,19 @@ class KeySchemaCache:
         self._entries.pop(table, None)
 
 
-def _json_body(body: bytes) -> dict[str, object]:
+def _unique_members(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """Refuse a repeated member: parsers differ on which one wins (first or last), so the
+    gateway and the upstream could read different keys."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        raise SerializationError("The request body repeats a member name.")
+    return document
+
+
+def json_body(body: bytes) -> dict[str, object]:
     try:
-        document = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        document = json.loads(body or b"{}", object_pairs_hook=_unique_members)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise SerializationError("The request body is not valid JSON.") from None
     if not isinstance(document, dict):
         raise SerializationError("The request body must be a JSON object.")
@@ -150,7 +160,7 @@ class DynamoDBGateway:
         )
         target = signed.header_values("x-amz-target")
         operation = operation_of(target[0].strip() if len(target) == 1 else None)
-        document = _json_body(body)
+        document = json_body(body)
         schemas: dict[str, KeySchema] = {}
         for table in tables_of(operation, document):
             schema = await self.schemas.get(table)

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote_from_bytes, urlsplit
 
 from webfed.core.sigv4 import SigningRules
-from webfed.core.sigv4.encoding import decode_component
+from webfed.core.sigv4.encoding import decode_component, wire_bytes
 from webfed.errors import ServiceUnavailable
 from webfed.gateway.http1 import Http1Pool, UpstreamError, UpstreamResponse
 from webfed.gateway.upstream import UpstreamCredentials, sign_upstream
@@ -32,6 +32,7 @@ __all__ = [
     "forwardable_query",
     "forwarded_request_headers",
     "relay_response",
+    "request_target",
 ]
 
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -78,6 +79,7 @@ _PRESIGN_PARAMETERS = frozenset(
     }
 )
 _RESPONSE_DROPPED = HOP_BY_HOP | {"server", "date"}
+_PRINTABLE = "".join(chr(code) for code in range(0x21, 0x7F))  # "%" too: escapes are kept
 
 
 def forwarded_request_headers(
@@ -108,6 +110,18 @@ def forwardable_query(raw_query: str) -> str:
         for item in raw_query.split("&")
         if item and decode_component(item.partition("=")[0]) not in _PRESIGN_PARAMETERS
     )
+
+
+def request_target(path: str, raw_query: str) -> str:
+    """Path and query for the request line: bytes outside printable ASCII percent-encoded.
+
+    Existing ``%XY`` escapes are kept, so the target means what the client sent (and what was
+    signed: SigV4 canonicalisation decodes and re-encodes the same way).
+    """
+    target = path + (f"?{raw_query}" if raw_query else "")
+    if target.isascii() and target.isprintable() and " " not in target:
+        return target
+    return quote_from_bytes(wire_bytes(target), safe=_PRINTABLE)
 
 
 class Upstream:
@@ -173,7 +187,7 @@ class Upstream:
             rules=self._rules,
             now=self._clock(),
         )
-        target = path + (f"?{raw_query}" if raw_query else "")
+        target = request_target(path, raw_query)
         try:
             return await self._pool.request(method, target, signed, body)
         except UpstreamError as error:

@@ -7,7 +7,9 @@ S3 accepts two addressing styles ("Virtual hosting of buckets", Amazon S3 User G
   Host before a configured base domain.
 
 The key is the rest of the path after the bucket's slash, percent-decoded as UTF-8; S3 keeps
-it exactly (``a//b`` and ``a/./b`` are keys of their own). The gateway always talks path-style
+it exactly (``a//b`` is a key of its own). Keys with ``.`` or ``..`` segments are refused: S3 keeps
+them literally, but an upstream that resolved them would act on another key than the one
+authorized. The gateway always talks path-style
 to its upstream, reusing the client's encoded key bytes unchanged, so nothing is re-encoded.
 ``x-amz-copy-source`` names the source of a copy as ``BUCKET/KEY[?versionId=ID]``, URL-encoded
 ("CopyObject", Amazon S3 API Reference).
@@ -66,8 +68,14 @@ def _decode_key(raw: str) -> str:
         key = unquote(raw, encoding="utf-8", errors="strict")
     except UnicodeDecodeError as error:
         raise InvalidParameterValue("The object key is not valid UTF-8.") from error
+    if any("\udc80" <= character <= "\udcff" for character in key):
+        raise InvalidParameterValue("The object key is not valid UTF-8.")
     if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
         raise InvalidParameterValue("Your key is too long.")
+    if any(segment in (".", "..") for segment in key.split("/")):
+        # S3 keeps such keys literally, but an upstream that resolves dot segments would serve
+        # another key than the one authorized: refused rather than risked.
+        raise InvalidParameterValue("The gateway refuses object keys with '.' or '..' segments.")
     return key
 
 

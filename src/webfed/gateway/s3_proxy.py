@@ -16,7 +16,7 @@ from typing import Any
 from webfed.core import sigv4
 from webfed.core.sigv4 import AwsChunkedDecoder, ChunkChain
 from webfed.core.sigv4.encoding import decode_component, split_query
-from webfed.errors import IncompleteSignature, XAmzContentSHA256Mismatch
+from webfed.errors import AccessDenied, IncompleteSignature, XAmzContentSHA256Mismatch
 from webfed.gateway.access import GatewayAccess
 from webfed.gateway.body import Receive, chunked_body, client_body, digest_checked, read_all
 from webfed.gateway.checks import AccessCheck, ContextValue
@@ -33,7 +33,7 @@ from webfed.gateway.s3_address import S3Address, locate
 from webfed.gateway.s3_delete import MAX_DELETE_BODY, delete_objects_checks
 from webfed.verify import VerifiedCaller
 
-__all__ = ["S3_VERIFY_RULES", "S3Gateway", "http_request"]
+__all__ = ["S3_VERIFY_RULES", "S3Gateway", "http_request", "query_parameters", "request_headers"]
 
 S3_VERIFY_RULES = dataclasses.replace(sigv4.S3_RULES, check_declared_payload=False)
 """S3's canonicalisation; the body digest is checked while streaming, not up front."""
@@ -41,6 +41,20 @@ S3_VERIFY_RULES = dataclasses.replace(sigv4.S3_RULES, check_declared_payload=Fal
 _EMPTY_SHA256 = sigv4.hash_payload(b"")
 _STREAMING = frozenset(
     {sigv4.STREAMING_SIGNED, sigv4.STREAMING_SIGNED_TRAILER, sigv4.STREAMING_UNSIGNED_TRAILER}
+)
+_SINGLE_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "x-amz-copy-source",
+        "x-amz-tagging",
+        "x-amz-acl",
+        "x-amz-server-side-encryption",
+        "x-amz-storage-class",
+        "x-amz-metadata-directive",
+        "x-amz-decoded-content-length",
+        "x-amz-trailer",
+    }
 )
 _CHUNKED_HEADERS = frozenset(
     {"x-amz-decoded-content-length", "x-amz-trailer", "x-amz-sdk-checksum-algorithm"}
@@ -71,17 +85,25 @@ def _first(request: sigv4.HttpRequest, name: str) -> str | None:
     return values[0].strip() if values else None
 
 
-def _query(raw_query: str) -> dict[str, str]:
+def query_parameters(raw_query: str) -> dict[str, str]:
+    """The decoded query; a repeated parameter is refused (servers differ on which one wins)."""
     found: dict[str, str] = {}
     for key, value in split_query(raw_query):
-        found.setdefault(decode_component(key), decode_component(value))
+        name = decode_component(key)
+        if name in found:
+            raise AccessDenied("The gateway refuses a repeated query parameter.")
+        found[name] = decode_component(value)
     return found
 
 
-def _headers(request: sigv4.HttpRequest) -> dict[str, str]:
+def request_headers(request: sigv4.HttpRequest) -> dict[str, str]:
+    """Lower-case headers; a repeated header that decides authorization is refused."""
     found: dict[str, str] = {}
     for name, value in request.headers:
-        found.setdefault(name.lower(), value.strip())
+        lowered = name.lower()
+        if lowered in found and lowered in _SINGLE_HEADERS:
+            raise AccessDenied(f"The gateway refuses a repeated {lowered} header.")
+        found.setdefault(lowered, value.strip())
     return found
 
 
@@ -109,9 +131,9 @@ class S3Gateway:
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = http_request(scope)
         caller, payload = self._authenticate(request)
-        headers = _headers(request)
+        headers = request_headers(request)
         address = locate(headers.get("host", ""), request.raw_path, self.virtual_host_suffixes)
-        query = _query(request.raw_query)
+        query = query_parameters(request.raw_query)
         operation = map_s3_request(
             S3Request(request.method, address.bucket, address.key, query, headers)
         )

@@ -19,14 +19,18 @@ from webfed.errors import (
     ExpiredToken,
     IncompleteSignature,
     InvalidClientTokenId,
+    SerializationError,
     SignatureDoesNotMatch,
     WebfedError,
     XAmzContentSHA256Mismatch,
 )
 from webfed.gateway.body import chunked_body, digest_checked
 from webfed.gateway.cors import CorsPolicy
+from webfed.gateway.dynamodb_proxy import json_body
 from webfed.gateway.errors import dynamodb_error, s3_error_response
-from webfed.gateway.proxy import forwardable_query, forwarded_request_headers
+from webfed.gateway.proxy import forwardable_query, forwarded_request_headers, request_target
+from webfed.gateway.s3_proxy import query_parameters as query_of
+from webfed.gateway.s3_proxy import request_headers as headers_of
 
 
 def parse(protocol: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Any:
@@ -210,3 +214,53 @@ def test_digest_checked_any_split(data: bytes, cuts: list[int]) -> None:
     out: list[bytes] = []
     asyncio.run(drain(digest_checked(source(pieces), sigv4.hash_payload(data)), out))
     assert b"".join(out) == data
+
+
+# --- ambiguity the upstream could read differently ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"TableName": "T", "Key": {"p": {"S": "a"}}, "Key": {"p": {"S": "b"}}}',
+        b'{"Key": {"p": {"S": "a"}, "p": {"S": "b"}}}',
+    ],
+    ids=["top-level", "nested"],
+)
+def test_repeated_json_members_are_refused(body: bytes) -> None:
+    with pytest.raises(SerializationError):
+        json_body(body)
+
+
+@pytest.mark.parametrize(
+    "body", [b"[1]", b"{", b"\xff", b"[" * 100_000], ids=["array", "truncated", "not-utf8", "deep"]
+)
+def test_bad_json_bodies_are_serialization_errors(body: bytes) -> None:
+    with pytest.raises(SerializationError):
+        json_body(body)
+
+
+def test_repeated_query_parameters_and_decisive_headers_are_refused() -> None:
+    with pytest.raises(AccessDenied):
+        query_of("prefix=alice%2F&list-type=2&prefix=bob%2F")
+    request = sigv4.HttpRequest(
+        "PUT", "/b/k", "", (("x-amz-copy-source", "b/a"), ("X-Amz-Copy-Source", "b/other"))
+    )
+    with pytest.raises(AccessDenied):
+        headers_of(request)
+    assert headers_of(
+        sigv4.HttpRequest("GET", "/", "", (("x-amz-meta-a", "1"), ("x-amz-meta-a", "2")))
+    ) == {"x-amz-meta-a": "1"}
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "expected"),
+    [
+        ("/b/a%20b", "x=1", "/b/a%20b?x=1"),
+        ("/b/é k", "", "/b/%C3%A9%20k"),
+        ("/b/k", "p=\udcff", "/b/k?p=%FF"),
+    ],
+    ids=["already-encoded", "raw-utf8-and-space", "raw-byte"],
+)
+def test_request_target_is_safe_for_the_request_line(path: str, query: str, expected: str) -> None:
+    assert request_target(path, query) == expected
