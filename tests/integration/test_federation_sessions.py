@@ -18,7 +18,6 @@ import pytest
 
 from tests.integration.test_federation_harness import (
     ACCOUNT,
-    CLIENT_ID,
     Federation,
     encoded_blob,
     error_of,
