@@ -8,7 +8,7 @@ semantic rules and return members named as in the model's output shapes. See ``d
 from __future__ import annotations
 
 from webfed.api.context import Auth, Handler, Operation
-from webfed.api.iam import policies, providers, roles
+from webfed.api.iam import policies, providers, roles, simulate
 
 __all__ = ["OPERATIONS"]
 
@@ -51,6 +51,8 @@ _HANDLERS: dict[str, Handler] = {
     "AttachRolePolicy": policies.attach_role_policy,
     "DetachRolePolicy": policies.detach_role_policy,
     "ListAttachedRolePolicies": policies.list_attached_role_policies,
+    "SimulatePrincipalPolicy": simulate.simulate_principal_policy,
+    "SimulateCustomPolicy": simulate.simulate_custom_policy,
 }
 
 OPERATIONS: dict[str, Operation] = {
