@@ -20,7 +20,7 @@ from webfed.errors import MasterKeyError
 from webfed.gateway.access import GatewayAccess
 from webfed.gateway.app import GatewayApp, Handler
 from webfed.gateway.cors import CorsPolicy
-from webfed.gateway.proxy import Upstream
+from webfed.gateway.proxy import Upstream, upstream_origin
 from webfed.gateway.s3_proxy import S3Gateway
 from webfed.gateway.upstream import UpstreamCredentials
 from webfed.master_key import MASTER_KEY_FILE, load_or_create_master_key
@@ -74,6 +74,7 @@ def build_gateway(
     clock: Callable[[], datetime] = _utc_now,
 ) -> GatewayApp:
     """The ASGI app; it opens the store and the upstream pool at start (lifespan)."""
+    upstream_origin(config.upstream_url)  # a bad URL is a usage error now, not at start
     gateway_master_key(settings)  # refuse to start (and to create a key) without the server's
     cors = CorsPolicy.of(config.cors_origins)
     opened: list[GatewayAccess | Upstream] = []

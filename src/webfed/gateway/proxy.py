@@ -33,6 +33,7 @@ __all__ = [
     "forwarded_request_headers",
     "relay_response",
     "request_target",
+    "upstream_origin",
 ]
 
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -112,6 +113,19 @@ def forwardable_query(raw_query: str) -> str:
     )
 
 
+def upstream_origin(url: str) -> tuple[str, str, int, str]:
+    """Scheme, host name, port and ``host[:port]`` of an ``http(s)://host[:port]`` URL."""
+    try:
+        parts = urlsplit(url.rstrip("/"))
+        port = parts.port
+    except ValueError:
+        raise ValueError("the upstream URL must be http(s)://host[:port]") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
+        raise ValueError("the upstream URL must be http(s)://host[:port]")
+    default_port = 443 if parts.scheme == "https" else 80
+    return parts.scheme, parts.hostname, port or default_port, parts.netloc
+
+
 def request_target(path: str, raw_query: str) -> str:
     """Path and query for the request line: bytes outside printable ASCII percent-encoded.
 
@@ -139,19 +153,9 @@ class Upstream:
         timeout: float = 60.0,
         max_idle: int = 64,
     ) -> None:
-        parts = urlsplit(base_url.rstrip("/"))
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
-            raise ValueError("the upstream URL must be http(s)://host[:port]")
-        default_port = 443 if parts.scheme == "https" else 80
-        self.host = parts.netloc
-        self._base = f"{parts.scheme}://{parts.netloc}"
-        self._pool = Http1Pool(
-            parts.scheme,
-            parts.hostname,
-            parts.port or default_port,
-            read_timeout=timeout,
-            max_idle=max_idle,
-        )
+        scheme, hostname, port, self.host = upstream_origin(base_url)
+        self._base = f"{scheme}://{self.host}"
+        self._pool = Http1Pool(scheme, hostname, port, read_timeout=timeout, max_idle=max_idle)
         self._credentials = credentials
         self._region = region
         self._service = service

@@ -1,0 +1,47 @@
+"""``webfed gateway s3|dynamodb`` refuses to start on bad configuration, with a usage error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from webfed.cli_gateway import gateway
+
+UPSTREAM = {
+    "WEBFED_UPSTREAM_ACCESS_KEY_ID": "AKIDUP",
+    "WEBFED_UPSTREAM_SECRET_ACCESS_KEY": "upstream-secret",
+}
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["s3", "--upstream", "http://127.0.0.1:9"], {}, "WEBFED_UPSTREAM_ACCESS_KEY_ID"),
+        (["dynamodb", "--upstream", "http://127.0.0.1:9"], UPSTREAM, "no master key"),
+        (["s3", "--upstream", "ftp://x"], "master", "http(s)://host"),
+        (["s3", "--upstream", "http://x", "--listen", "nohostport"], UPSTREAM, "HOST:PORT"),
+        (["s3"], UPSTREAM, "--upstream"),
+    ],
+    ids=[
+        "no-upstream-credentials",
+        "no-master-key",
+        "bad-upstream-url",
+        "bad-listen",
+        "no-upstream",
+    ],
+)
+def test_bad_configuration_is_a_usage_error(
+    tmp_path: Path, args: list[str], env: dict[str, str] | str, message: str
+) -> None:
+    environment = {"WEBFED_DATA_DIR": str(tmp_path)}
+    if env == "master":
+        (tmp_path / "master.key").write_text("A" * 43 + "=\n")
+        (tmp_path / "master.key").chmod(0o600)
+        environment.update(UPSTREAM)
+    elif isinstance(env, dict):
+        environment.update(env)
+    result = CliRunner().invoke(gateway, args, env=environment)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
