@@ -1,7 +1,7 @@
 """``AssumeRoleWithWebIdentity`` under load: webfed (full token validation) against moto.
 
 Run: ``.venv/bin/python bench/federation.py [--connections 64] [--seconds 5] [--workers 2]
-[--processes 2] [--tokens 2000] [--no-moto]``.
+[--processes 2] [--tokens 2000] [--no-moto] [--profile]``.
 
 It starts a test OpenID provider (``tests.support.OidcTestIssuer``, real discovery + JWKS over
 HTTP), a real ``webfed serve --workers N`` on SQLite that accepts its ``http://127.0.0.1``
@@ -11,7 +11,9 @@ over ``--connections`` keep-alive connections: every request is a different toke
 one is parsed, its signature verified, its claims validated, the trust policy evaluated and new
 credentials sealed. It prints requests/s, p50, p99 and errors; the p50 of one boto3 client
 calling in a loop; and the same load against ``moto_server`` (which validates nothing) with the
-ratio. Load generator and servers share this machine's cores.
+ratio. Load generator and servers share this machine's cores. With ``--profile``, py-spy samples
+the webfed workers during the load and the share of their time spent in each webfed function
+(and the libraries it calls) is printed.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -71,7 +75,9 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, path: 
 
 
 @contextmanager
-def child(command: list[str], env: dict[str, str], url: str, probe: str) -> Iterator[str]:
+def child(
+    command: list[str], env: dict[str, str], url: str, probe: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A server subprocess, up once ``probe`` answers; terminated afterwards."""
     with tempfile.TemporaryDirectory(prefix="webfed-bench-") as scratch:
         log = Path(scratch) / "server.log"
@@ -80,7 +86,7 @@ def child(command: list[str], env: dict[str, str], url: str, probe: str) -> Iter
             process = subprocess.Popen(command, env=env, stdout=sink, stderr=sink, cwd=scratch)
             try:
                 _wait_until_up(url, process, log, probe)
-                yield url
+                yield url, process
             finally:
                 process.terminate()
                 try:
@@ -186,22 +192,90 @@ def boto3_p50(url: str, role_arn: str, tokens: list[str], calls: int) -> float:
     return statistics.median(timings)
 
 
-def measure(label: str, url: str, role_arn: str, tokens: list[str], args: Any) -> LoadResult:
+def _profile_workers(parent: int, seconds: float, out: Path) -> list[Path]:
+    """py-spy samples of every worker of ``parent`` (uvicorn's children), in parallel."""
+    found = subprocess.run(
+        ["pgrep", "-P", str(parent)], check=False, capture_output=True, text=True
+    )
+    pids = [int(pid) for pid in found.stdout.split()] or [parent]
+    spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+    outputs, runs = [], []
+    for pid in pids:
+        target = out / f"{pid}.txt"
+        command = [spy, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate"]
+        command += ["200", "--format", "raw", "--nonblocking", "--output", str(target)]
+        runs.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        outputs.append(target)
+    for run in runs:
+        run.wait()
+    return [path for path in outputs if path.exists()]
+
+
+def _frame_name(frame: str) -> str:
+    function, _, where = frame.rpartition(" (")
+    path = where.split(":")[0]
+    for marker in ("site-packages/", "src/"):
+        path = path.split(marker)[-1]
+    return f"{function} ({path})"
+
+
+def print_profile(samples: list[Path], top: int = 25) -> None:
+    """Inclusive share of worker samples per function (webfed, its libraries, the framework)."""
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for path in samples:
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack:
+                continue
+            total += int(count)
+            for name in {_frame_name(frame) for frame in stack.split(";")}:
+                inclusive[name] += int(count)
+    interesting = ("webfed/", "joserfc/", "sqlalchemy/", "aiosqlite/", "RequestResponseCycle.send")
+    print(f"profile: {total} samples of the workers' busy time (inclusive share)")
+    shown = [(n, c) for n, c in inclusive.most_common() if any(m in n for m in interesting)]
+    for name, count in shown[:top]:
+        print(f"  {100 * count / max(total, 1):5.1f}%  {name}")
+
+
+def measure(
+    label: str,
+    server: tuple[str, subprocess.Popen[bytes]],
+    role_arn: str,
+    tokens: list[str],
+    args: Any,
+    profile: bool = False,
+) -> LoadResult:
+    url, process = server
     requests = encoded_requests(url, role_arn, tokens)
     host, port = url.removeprefix("http://").split(":")
     single = run_load(host, int(port), requests, connections=1, seconds=2, processes=1)
     print(single.report(f"{label}, 1 connection"), flush=True)
     print(f"{label}, one boto3 client: p50 {boto3_p50(url, role_arn, tokens, 300):.2f} ms")
-    result = run_load(
-        host,
-        int(port),
-        requests,
-        connections=args.connections,
-        seconds=args.seconds,
-        processes=args.processes,
-    )
-    print(result.report(f"{label}, {args.connections} connections"), flush=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="webfed-profile-") as scratch,
+        ThreadPoolExecutor() as pool,
+    ):
+        spying = None
+        if profile:  # starts sampling as the measured part of the load begins
+            spying = pool.submit(_delayed_profile, process.pid, args.seconds, Path(scratch))
+        result = run_load(
+            host,
+            int(port),
+            requests,
+            connections=args.connections,
+            seconds=args.seconds,
+            processes=args.processes,
+        )
+        print(result.report(f"{label}, {args.connections} connections"), flush=True)
+        if spying is not None:
+            print_profile(spying.result())
     return result
+
+
+def _delayed_profile(parent: int, seconds: float, out: Path) -> list[Path]:
+    time.sleep(1.5)  # the load generator's start-up and warm-up second
+    return _profile_workers(parent, max(1.0, seconds - 1.0), out)
 
 
 def main() -> None:
@@ -212,19 +286,21 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="load generator processes")
     parser.add_argument("--tokens", type=int, default=2000, help="distinct tokens to cycle")
     parser.add_argument("--no-moto", action="store_true", help="skip the moto comparison")
+    parser.add_argument("--profile", action="store_true", help="py-spy the webfed workers")
     args = parser.parse_args()
 
     print(f"machine: {os.cpu_count()} cores; load generator on the same cores", flush=True)
     with OidcTestIssuer(client_id=CLIENT_ID) as issuer:
         tokens = mint_tokens(issuer, args.tokens)
-        with webfed_server(args.workers) as url:
-            role_arn = set_up_role(url, issuer, register_provider=True)
-            ours = measure(f"webfed --workers {args.workers}", url, role_arn, tokens, args)
+        with webfed_server(args.workers) as server:
+            role_arn = set_up_role(server[0], issuer, register_provider=True)
+            label = f"webfed --workers {args.workers}"
+            ours = measure(label, server, role_arn, tokens, args, profile=args.profile)
         if args.no_moto:
             return
-        with moto_server() as url:
-            role_arn = set_up_role(url, issuer, register_provider=False)
-            theirs = measure("moto_server", url, role_arn, tokens, args)
+        with moto_server() as server:
+            role_arn = set_up_role(server[0], issuer, register_provider=False)
+            theirs = measure("moto_server", server, role_arn, tokens, args)
     if theirs.rate:
         print(f"webfed / moto throughput: {ours.rate / theirs.rate:.1f}x")
 
