@@ -4,8 +4,10 @@ CLI, a real webfed server, a real gateway process and a real moto upstream."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import botocore.exceptions
@@ -15,6 +17,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
 
 from tests.integration.test_federation_harness import Federation, federation
 from tests.integration.test_gateway_harness import (
@@ -307,44 +310,89 @@ def test_aws_cli_own_prefix_and_denial(
 # --- aws-chunked uploads (the AWS SDKs for Java and JavaScript sign chunks) -------------------
 
 
-def chunked_put(
-    gateway: Gateway, credentials: dict[str, Any], key: str, pieces: list[bytes], tamper: bool
-) -> httpx.Response:
-    from datetime import UTC, datetime
-
+def streaming_headers(
+    gateway: Gateway,
+    credentials: dict[str, Any],
+    key: str,
+    declared: str,
+    decoded_length: int,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> tuple[dict[str, str], ChunkChain]:
+    """Headers of an aws-chunked PUT, signed the way an SDK signs them, and the chunk chain."""
     amz_date = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     scope = f"{amz_date[:8]}/us-east-1/s3/aws4_request"
-    payload = b"".join(pieces)
     headers = [
         ("host", f"127.0.0.1:{gateway.port}"),
         ("x-amz-date", amz_date),
         ("x-amz-security-token", credentials["SessionToken"]),
-        ("x-amz-content-sha256", sigv4.STREAMING_SIGNED),
+        ("x-amz-content-sha256", declared),
         ("content-encoding", "aws-chunked"),
-        ("x-amz-decoded-content-length", str(len(payload))),
+        ("x-amz-decoded-content-length", str(decoded_length)),
+        *extra,
     ]
     names = ";".join(sorted(name for name, _ in headers))
     credential = f"{credentials['AccessKeyId']}/{scope}"
     draft = f"{sigv4.ALGORITHM} Credential={credential}, SignedHeaders={names}, Signature=00"
     request = sigv4.HttpRequest("PUT", f"/{BUCKET}/{key}", "", (*headers, ("authorization", draft)))
     parsed = sigv4.parse_authorization(request)
-    seed = sigv4.request_signature(
-        request, parsed, credentials["SecretAccessKey"], rules=sigv4.S3_RULES
+    secret = credentials["SecretAccessKey"]
+    seed = sigv4.request_signature(request, parsed, secret, rules=sigv4.S3_RULES)
+    key_bytes = sigv4.derive_signing_key(secret, amz_date[:8], "us-east-1", "s3")
+    final = dict(headers)
+    final["authorization"] = draft.replace("Signature=00", f"Signature={seed}")
+    return final, ChunkChain(key_bytes, amz_date, scope, seed)
+
+
+def chunked_put(
+    gateway: Gateway, credentials: dict[str, Any], key: str, pieces: list[bytes], tamper: bool
+) -> httpx.Response:
+    payload = b"".join(pieces)
+    headers, chain = streaming_headers(
+        gateway, credentials, key, sigv4.STREAMING_SIGNED, len(payload)
     )
-    key_bytes = sigv4.derive_signing_key(
-        credentials["SecretAccessKey"], amz_date[:8], "us-east-1", "s3"
-    )
-    chain = ChunkChain(key_bytes, amz_date, scope, seed)
     body = bytearray()
-    previous = seed
+    previous = chain.seed_signature
     for piece in [*pieces, b""]:
         previous = chunk_signature(chain, previous, piece)
         body += f"{len(piece):x};chunk-signature={previous}\r\n".encode() + piece + b"\r\n"
     if tamper:
         body[len(body) // 3] ^= 1
-    final = dict(headers)
-    final["authorization"] = draft.replace("Signature=00", f"Signature={seed}")
-    return httpx.put(f"{gateway.url}/{BUCKET}/{key}", headers=final, content=bytes(body))
+    return httpx.put(f"{gateway.url}/{BUCKET}/{key}", headers=headers, content=bytes(body))
+
+
+@pytest.mark.parametrize("corrupt", [False, True], ids=["intact", "wrong-checksum"])
+def test_unsigned_trailer_upload_as_boto3_sends_it_over_https(
+    servers: tuple[MotoServer, Gateway], alice: dict[str, Any], corrupt: bool
+) -> None:
+    """``STREAMING-UNSIGNED-PAYLOAD-TRAILER`` with a CRC32 trailer, made by botocore itself."""
+    payload = bytes(range(256)) * 200
+    key = f"alice/trailer-{corrupt}.bin"
+    wrapper = AwsChunkedWrapper(
+        io.BytesIO(payload), Crc32Checksum, "x-amz-checksum-crc32", chunk_size=8192
+    )
+    body = wrapper.read()
+    if corrupt:  # the same trailer, carrying the CRC32 of other bytes
+        right, wrong = Crc32Checksum(), Crc32Checksum()
+        right.update(payload)
+        wrong.update(b"other bytes")
+        body = body.replace(right.b64digest().encode(), wrong.b64digest().encode())
+    headers, _ = streaming_headers(
+        servers[1],
+        alice,
+        key,
+        sigv4.STREAMING_UNSIGNED_TRAILER,
+        len(payload),
+        (("x-amz-trailer", "x-amz-checksum-crc32"),),
+    )
+    response = httpx.put(f"{servers[1].url}/{BUCKET}/{key}", headers=headers, content=body)
+    upstream = servers[0].client("s3")
+    if not corrupt:
+        assert response.status_code == 200, response.text
+        assert upstream.get_object(Bucket=BUCKET, Key=key)["Body"].read() == payload
+        return
+    assert response.status_code == 400
+    with pytest.raises(botocore.exceptions.ClientError):
+        upstream.head_object(Bucket=BUCKET, Key=key)
 
 
 def test_signed_chunks_are_decoded_and_stored(
