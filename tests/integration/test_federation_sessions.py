@@ -232,6 +232,39 @@ def test_chaining_to_a_role_that_does_not_trust_the_caller(
     assert "trust" in json.dumps(federation.decode(encoded_blob(message))).lower()
 
 
+def test_web_identity_keys_survive_into_chaining(
+    federation: Federation, tagged_session: tuple[str, dict[str, Any]]
+) -> None:
+    """``<p>:sub`` and ``<p>:aud`` stay available to the next trust policy (IAM User Guide,
+    "Available keys for web identity federation")."""
+    first_role, credentials = tagged_session
+    prefix = federation.prefix
+    matching = _chain_target(federation, first_role, {"StringEquals": {f"{prefix}:sub": "user-1"}})
+    other = _chain_target(federation, first_role, {"StringEquals": {f"{prefix}:sub": "user-2"}})
+    sts = federation.session_client("sts", credentials)
+    assert sts.assume_role(RoleArn=matching, RoleSessionName="by-sub")["Credentials"]
+    code, status, _ = _refusal(sts.assume_role, RoleArn=other, RoleSessionName="by-sub")
+    assert (code, status) == ("AccessDenied", 403)
+
+
+def test_session_policy_limits_chaining(federation: Federation) -> None:
+    """The caller's session policy is part of its permissions: without ``sts:AssumeRole`` in it,
+    chaining is denied even though the role's own policy and the target's trust allow it."""
+    first_role = federation.role(inline=CHAINING)
+    only_s3 = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+    }
+    narrowed = federation.assume(first_role, federation.token(), Policy=json.dumps(only_s3))
+    target = _chain_target(federation, first_role, {})
+    sts = federation.session_client("sts", narrowed["Credentials"])
+    code, status, _ = _refusal(sts.assume_role, RoleArn=target, RoleSessionName="narrowed")
+    assert (code, status) == ("AccessDenied", 403)
+    wide = federation.assume(first_role, federation.token())["Credentials"]
+    wide_sts = federation.session_client("sts", wide)
+    assert wide_sts.assume_role(RoleArn=target, RoleSessionName="wide")["Credentials"]
+
+
 def test_admin_cannot_assume_role(federation: Federation) -> None:
     target = federation.role(statement({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "sts:AssumeRole"))
     code, status, _ = _refusal(
