@@ -6,6 +6,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -144,6 +148,36 @@ def test_denial_decodes_for_the_administrator(federation: Federation, s3: Any) -
     decoded = federation.decode(blob)
     assert decoded["context"]["action"] == "s3:GetObject"
     assert decoded["context"]["resource"] == f"arn:aws:s3:::{BUCKET}/bob/save.json"
+
+
+def test_every_request_is_audited(federation: Federation, s3: Any) -> None:
+    """A CloudTrail-shaped data event per request, the refusal's code included."""
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.get_object(Bucket=BUCKET, Key="bob/audited.json")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBFED_", "AWS_"))}
+    env["WEBFED_DATA_DIR"] = str(federation.server.data_dir)
+    if federation.server.database_url:
+        env["WEBFED_DATABASE_URL"] = federation.server.database_url
+    command = [sys.executable, "-m", "webfed", "audit", "tail", "--json", "--errors", "-n", "200"]
+    deadline = time.monotonic() + 10
+    while True:
+        output = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        events = [json.loads(line) for line in output.stdout.splitlines() if line.strip()]
+        found = [
+            event
+            for event in events
+            if event.get("eventSource") == "s3.amazonaws.com"
+            and (event.get("requestParameters") or {}).get("key") == "bob/audited.json"
+        ]
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert found, output.stdout[-2000:]
+    event = found[-1]
+    assert event["eventName"] == "GetObject"
+    assert event["errorCode"] == "AccessDenied"
+    assert event["userIdentity"]["type"] == "AssumedRole"
+    assert event["requestParameters"]["bucketName"] == BUCKET
 
 
 def test_copy_within_own_prefix(s3: Any) -> None:

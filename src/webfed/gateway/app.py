@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
 from webfed.errors import InternalFailure, WebfedError
+from webfed.gateway.audit import GatewayRecord
 from webfed.gateway.body import ClientDisconnected, Receive
 from webfed.gateway.cors import CorsPolicy
 from webfed.gateway.errors import ErrorResponse, dynamodb_error, s3_error_response
@@ -29,7 +30,9 @@ Scope = MutableMapping[str, Any]
 
 
 class Handler(Protocol):
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None: ...
+    async def handle(
+        self, scope: Scope, receive: Receive, send: Send, record: GatewayRecord
+    ) -> None: ...
 
 
 class GatewayApp:
@@ -43,6 +46,7 @@ class GatewayApp:
         start: Callable[[], Awaitable[Handler]],
         stop: Callable[[], Awaitable[None]],
         rng: random.Random | None = None,
+        finished: Callable[[GatewayRecord], None] | None = None,
     ) -> None:
         if service not in ("s3", "dynamodb"):
             raise ValueError("service must be 's3' or 'dynamodb'")
@@ -51,6 +55,7 @@ class GatewayApp:
         self._start = start
         self._stop = stop
         self._rng = rng or random.SystemRandom()
+        self._finished = finished
         self.handler: Handler | None = None
 
     async def startup(self) -> None:
@@ -117,21 +122,39 @@ class GatewayApp:
                 started = True
             await send(message)
 
-        request_id = self._request_id()
+        record = self._record(scope)
         try:
             if self.handler is None:
                 raise InternalFailure("The gateway is not started.")
-            await self.handler.handle(scope, receive, tracking_send)
+            await self.handler.handle(scope, receive, tracking_send, record)
         except ClientDisconnected:
-            return
+            pass
         except WebfedError as error:
+            record.error = error
             if not started:
-                await self._error(send, error, request_id, origin, scope)
+                await self._error(send, error, record.request_id, origin, scope)
         except Exception:
-            _log.exception("gateway request failed", request_id=request_id)
+            _log.exception("gateway request failed", request_id=record.request_id)
+            failure = InternalFailure("We encountered an internal error. Please try again.")
+            record.error = failure
             if not started:
-                failure = InternalFailure("We encountered an internal error. Please try again.")
-                await self._error(send, failure, request_id, origin, scope)
+                await self._error(send, failure, record.request_id, origin, scope)
+        if self._finished is not None:
+            self._finished(record)
+
+    def _record(self, scope: Scope) -> GatewayRecord:
+        client = scope.get("client")
+        agent = b""
+        for name, value in scope["headers"]:
+            if name.lower() == b"user-agent":
+                agent = value
+                break
+        return GatewayRecord(
+            service=self.service,
+            request_id=self._request_id(),
+            source_ip=str(client[0]) if client else "",
+            user_agent=agent.decode("latin-1")[:256],
+        )
 
     async def _error(
         self, send: Send, error: WebfedError, request_id: str, origin: str | None, scope: Scope

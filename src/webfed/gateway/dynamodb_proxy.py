@@ -21,6 +21,7 @@ from typing import Any
 from webfed.core import sigv4
 from webfed.errors import ResourceNotFound, SerializationError, ServiceUnavailable
 from webfed.gateway.access import GatewayAccess
+from webfed.gateway.audit import GatewayRecord
 from webfed.gateway.body import Receive, read_all
 from webfed.gateway.cors import CorsPolicy
 from webfed.gateway.dynamodb import (
@@ -149,18 +150,25 @@ class DynamoDBGateway:
     def __post_init__(self) -> None:
         self.schemas = KeySchemaCache(self._describe, time.monotonic)
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(
+        self, scope: Scope, receive: Receive, send: Send, record: GatewayRecord
+    ) -> None:
         body = await read_all(receive, MAX_BODY)
         request = http_request(scope)
         signed = sigv4.HttpRequest(
             request.method, request.raw_path, request.raw_query, request.headers, body
         )
+        target = signed.header_values("x-amz-target")
+        if len(target) == 1 and target[0].strip().startswith(TARGET_PREFIX):
+            record.operation = target[0].strip()[len(TARGET_PREFIX) :][:64]
         caller, _ = self.access.verify(
             signed, rules=sigv4.STANDARD_RULES, service="dynamodb", region=self.region
         )
-        target = signed.header_values("x-amz-target")
+        record.caller = caller
         operation = operation_of(target[0].strip() if len(target) == 1 else None)
         document = json_body(body)
+        if isinstance(document.get("TableName"), str):
+            record.parameters["tableName"] = document["TableName"]
         schemas: dict[str, KeySchema] = {}
         for table in tables_of(operation, document):
             schema = await self.schemas.get(table)
@@ -179,9 +187,9 @@ class DynamoDBGateway:
         )
         if operation in _SCHEMA_CHANGES and isinstance(document.get("TableName"), str):
             self.schemas.forget(str(document["TableName"]))
-        await self._forward(scope, send, body)
+        record.status = await self._forward(scope, send, body)
 
-    async def _forward(self, scope: Scope, send: Send, body: bytes) -> None:
+    async def _forward(self, scope: Scope, send: Send, body: bytes) -> int:
         headers = forwarded_request_headers(scope["headers"])
         headers.append(("content-length", str(len(body))))
         response = await self.upstream.send(
@@ -193,6 +201,7 @@ class DynamoDBGateway:
             send,
             extra_headers=self.cors.response_headers(origin.decode("latin-1") if origin else None),
         )
+        return response.status_code
 
     async def _describe(self, table: str) -> KeySchema | None:
         body = json.dumps({"TableName": table}).encode()

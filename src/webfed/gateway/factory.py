@@ -9,22 +9,25 @@ key of its own could not open a single token.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from webfed.admin import AdminCredentials, load_or_create_admin_credentials
+from webfed.audit import AuditSink
 from webfed.core import sigv4
 from webfed.core.keys import MasterKey
 from webfed.errors import MasterKeyError
 from webfed.gateway.access import GatewayAccess
 from webfed.gateway.app import GatewayApp, Handler
+from webfed.gateway.audit import GatewayRecord, gateway_event
 from webfed.gateway.cors import CorsPolicy
 from webfed.gateway.proxy import Upstream, upstream_origin
 from webfed.gateway.s3_proxy import S3Gateway
 from webfed.gateway.upstream import UpstreamCredentials
 from webfed.master_key import MASTER_KEY_FILE, load_or_create_master_key
 from webfed.settings import Settings
+from webfed.storage import Store
 
 __all__ = ["GatewayConfig", "build_gateway", "gateway_admin", "gateway_master_key"]
 
@@ -43,6 +46,7 @@ class GatewayConfig:
     upstream_region: str = "us-east-1"
     cors_origins: tuple[str, ...] = ()
     virtual_host_suffixes: tuple[str, ...] = ()
+    audit: bool = True  # store audit events in the database (they are always logged)
 
 
 def gateway_master_key(settings: Settings) -> MasterKey:
@@ -77,11 +81,18 @@ def build_gateway(
     upstream_origin(config.upstream_url)  # a bad URL is a usage error now, not at start
     gateway_master_key(settings)  # refuse to start (and to create a key) without the server's
     cors = CorsPolicy.of(config.cors_origins)
-    opened: list[GatewayAccess | Upstream] = []
+    opened: list[Callable[[], Awaitable[None]]] = []
+    sinks: list[AuditSink] = []
 
     async def start() -> Handler:
+        store = await Store.open(settings.effective_database_url)
+        opened.append(store.close)
+        sink = AuditSink(store.audit.insert_many if config.audit else None)
+        await sink.start()
+        opened.append(sink.aclose)
+        sinks.append(sink)
         access = await GatewayAccess.open(settings, gateway_admin(settings))
-        opened.append(access)
+        opened.append(access.close)
         rules = sigv4.S3_RULES if config.service == "s3" else sigv4.STANDARD_RULES
         upstream = Upstream(
             config.upstream_url,
@@ -91,15 +102,22 @@ def build_gateway(
             rules=rules,
             clock=clock,
         )
-        opened.append(upstream)
+        opened.append(upstream.aclose)
         return _handler(config, settings, access, upstream, cors, clock)
 
     async def stop() -> None:
+        sinks.clear()
         while opened:
-            item = opened.pop()
-            await (item.aclose() if isinstance(item, Upstream) else item.close())
+            await opened.pop()()
 
-    return GatewayApp(config.service, cors, start=start, stop=stop)
+    def finished(record: GatewayRecord) -> None:
+        if sinks:
+            event = gateway_event(
+                record, now=clock(), account_id=settings.account_id, region=settings.region
+            )
+            sinks[0].record(event)
+
+    return GatewayApp(config.service, cors, start=start, stop=stop, finished=finished)
 
 
 def _handler(

@@ -16,8 +16,14 @@ from typing import Any
 from webfed.core import sigv4
 from webfed.core.sigv4 import AwsChunkedDecoder, ChunkChain
 from webfed.core.sigv4.encoding import decode_component, split_query
-from webfed.errors import AccessDenied, IncompleteSignature, XAmzContentSHA256Mismatch
+from webfed.errors import (
+    AccessDenied,
+    IncompleteSignature,
+    WebfedError,
+    XAmzContentSHA256Mismatch,
+)
 from webfed.gateway.access import GatewayAccess
+from webfed.gateway.audit import GatewayRecord
 from webfed.gateway.body import Receive, chunked_body, client_body, digest_checked, read_all
 from webfed.gateway.checks import AccessCheck, ContextValue
 from webfed.gateway.cors import CorsPolicy
@@ -28,7 +34,7 @@ from webfed.gateway.proxy import (
     forwarded_request_headers,
     relay_response,
 )
-from webfed.gateway.s3 import S3Request, map_s3_request
+from webfed.gateway.s3 import S3Operation, S3Request, map_s3_request
 from webfed.gateway.s3_address import S3Address, locate
 from webfed.gateway.s3_delete import MAX_DELETE_BODY, delete_objects_checks
 from webfed.verify import VerifiedCaller
@@ -128,15 +134,22 @@ class S3Gateway:
     virtual_host_suffixes: tuple[str, ...] = ()
     clock: Callable[[], datetime] = _utc_now
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(
+        self, scope: Scope, receive: Receive, send: Send, record: GatewayRecord
+    ) -> None:
         request = http_request(scope)
+        headers: dict[str, str] = {}
+        mapped: tuple[S3Address, S3Operation] | WebfedError
+        try:  # mapped first only to name the operation in the audit; refused after auth
+            headers = request_headers(request)
+            mapped = self._map(request, headers, record)
+        except WebfedError as error:
+            mapped = error
         caller, payload = self._authenticate(request)
-        headers = request_headers(request)
-        address = locate(headers.get("host", ""), request.raw_path, self.virtual_host_suffixes)
-        query = query_parameters(request.raw_query)
-        operation = map_s3_request(
-            S3Request(request.method, address.bucket, address.key, query, headers)
-        )
+        record.caller = caller
+        if isinstance(mapped, WebfedError):
+            raise mapped
+        address, operation = mapped
         body: AsyncIterator[bytes] | bytes
         checks: tuple[AccessCheck, ...] = operation.checks
         if operation.needs_body and address.bucket is not None:
@@ -151,7 +164,22 @@ class S3Gateway:
             secure_transport=scope.get("scheme") == "https",
             request_context=_request_context(caller, payload),
         )
-        await self._forward(scope, send, request, address, payload, headers, body)
+        record.status = await self._forward(scope, send, request, address, payload, headers, body)
+
+    def _map(
+        self, request: sigv4.HttpRequest, headers: dict[str, str], record: GatewayRecord
+    ) -> tuple[S3Address, S3Operation]:
+        address = locate(headers.get("host", ""), request.raw_path, self.virtual_host_suffixes)
+        query = query_parameters(request.raw_query)
+        operation = map_s3_request(
+            S3Request(request.method, address.bucket, address.key, query, headers)
+        )
+        record.operation = operation.name
+        if address.bucket is not None:
+            record.parameters["bucketName"] = address.bucket
+        if address.key is not None:
+            record.parameters["key"] = address.key
+        return address, operation
 
     def _authenticate(self, request: sigv4.HttpRequest) -> tuple[VerifiedCaller, _Payload]:
         declared = _first(request, sigv4.CONTENT_SHA256_HEADER)
@@ -215,7 +243,7 @@ class S3Gateway:
         payload: _Payload,
         headers: Mapping[str, str],
         body: AsyncIterator[bytes] | bytes,
-    ) -> None:
+    ) -> int:
         drop = _CHUNKED_HEADERS if payload.streaming else frozenset()
         forwarded = forwarded_request_headers(scope["headers"], drop)
         if payload.streaming:
@@ -242,6 +270,7 @@ class S3Gateway:
             extra_headers=self.cors.response_headers(headers.get("origin")),
             head_only=request.method == "HEAD",
         )
+        return response.status_code
 
 
 def _has_body(headers: Mapping[str, str]) -> bool:

@@ -25,7 +25,9 @@ class Raising:
     def __init__(self, error: BaseException) -> None:
         self.error = error
 
-    async def handle(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+    async def handle(
+        self, scope: MutableMapping[str, Any], receive: Receive, send: Send, record: Any
+    ) -> None:
         raise self.error
 
 
