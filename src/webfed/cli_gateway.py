@@ -53,11 +53,14 @@ def _run(service: str, options: dict[str, Any]) -> None:
     cors = _split(options.pop("cors_origin"), "WEBFED_GATEWAY_CORS_ORIGINS")
     suffixes = _split(options.pop("virtual_host_suffix", ()), "WEBFED_GATEWAY_VIRTUAL_HOSTS")
     log_level = options.pop("log_level") or "info"
+    audit = options.pop("audit") or os.environ.get("WEBFED_GATEWAY_AUDIT", "errors")
     settings = resolve_settings(options)
     configure_logging(settings.log_format, log_level)
     try:
         credentials = UpstreamCredentials.from_environment(os.environ)
-        config = GatewayConfig(service, upstream_url, credentials, upstream_region, cors, suffixes)
+        config = GatewayConfig(
+            service, upstream_url, credentials, upstream_region, cors, suffixes, audit
+        )
         app = build_gateway(settings, config)
     except (ValueError, MasterKeyError) as error:
         raise click.UsageError(str(error)) from error
@@ -90,6 +93,12 @@ def _gateway_options(function: Any) -> Any:
                 help="Allowed browser origin, repeatable, * for any (WEBFED_GATEWAY_CORS_ORIGINS).",
             ),
             click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"])),
+            click.option(
+                "--audit",
+                type=click.Choice(["all", "errors", "off"]),
+                help="Audit events for every request, only refusals and failures (default), "
+                "or none (WEBFED_GATEWAY_AUDIT).",
+            ),
         )
     ):
         function = option(function)

@@ -23,6 +23,7 @@ UPSTREAM = {
         (["s3", "--upstream", "ftp://x"], "master", "http(s)://host"),
         (["s3", "--upstream", "http://x", "--listen", "nohostport"], UPSTREAM, "HOST:PORT"),
         (["s3"], UPSTREAM, "--upstream"),
+        (["s3", "--upstream", "http://x"], "master+bogus-audit", "audit must be one of"),
     ],
     ids=[
         "no-upstream-credentials",
@@ -30,16 +31,19 @@ UPSTREAM = {
         "bad-upstream-url",
         "bad-listen",
         "no-upstream",
+        "bad-audit-mode",
     ],
 )
 def test_bad_configuration_is_a_usage_error(
     tmp_path: Path, args: list[str], env: dict[str, str] | str, message: str
 ) -> None:
     environment = {"WEBFED_DATA_DIR": str(tmp_path)}
-    if env == "master":
+    if isinstance(env, str) and env.startswith("master"):
         (tmp_path / "master.key").write_text("A" * 43 + "=\n")
         (tmp_path / "master.key").chmod(0o600)
         environment.update(UPSTREAM)
+        if env.endswith("bogus-audit"):
+            environment["WEBFED_GATEWAY_AUDIT"] = "bogus"
     elif isinstance(env, dict):
         environment.update(env)
     result = CliRunner().invoke(gateway, args, env=environment)

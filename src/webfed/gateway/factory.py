@@ -29,7 +29,12 @@ from webfed.master_key import MASTER_KEY_FILE, load_or_create_master_key
 from webfed.settings import Settings
 from webfed.storage import Store
 
-__all__ = ["GatewayConfig", "build_gateway", "gateway_admin", "gateway_master_key"]
+AUDIT_MODES = ("all", "errors", "off")
+"""Like CloudTrail, which records data events (object and item calls) only when asked, the
+gateway stores an event for every refusal or failure by default, and for every request with
+``all``."""
+
+__all__ = ["AUDIT_MODES", "GatewayConfig", "build_gateway", "gateway_admin", "gateway_master_key"]
 
 
 def _utc_now() -> datetime:
@@ -46,7 +51,7 @@ class GatewayConfig:
     upstream_region: str = "us-east-1"
     cors_origins: tuple[str, ...] = ()
     virtual_host_suffixes: tuple[str, ...] = ()
-    audit: bool = True  # store audit events in the database (they are always logged)
+    audit: str = "errors"  # "all" requests, only "errors" (refusals, failures), or "off"
 
 
 def gateway_master_key(settings: Settings) -> MasterKey:
@@ -79,6 +84,8 @@ def build_gateway(
 ) -> GatewayApp:
     """The ASGI app; it opens the store and the upstream pool at start (lifespan)."""
     upstream_origin(config.upstream_url)  # a bad URL is a usage error now, not at start
+    if config.audit not in AUDIT_MODES:
+        raise ValueError(f"audit must be one of {', '.join(AUDIT_MODES)}")
     gateway_master_key(settings)  # refuse to start (and to create a key) without the server's
     cors = CorsPolicy.of(config.cors_origins)
     opened: list[Callable[[], Awaitable[None]]] = []
@@ -87,7 +94,7 @@ def build_gateway(
     async def start() -> Handler:
         store = await Store.open(settings.effective_database_url)
         opened.append(store.close)
-        sink = AuditSink(store.audit.insert_many if config.audit else None)
+        sink = AuditSink(store.audit.insert_many)
         await sink.start()
         opened.append(sink.aclose)
         sinks.append(sink)
@@ -111,6 +118,8 @@ def build_gateway(
             await opened.pop()()
 
     def finished(record: GatewayRecord) -> None:
+        if config.audit == "off" or (config.audit == "errors" and record.error is None):
+            return
         if sinks:
             event = gateway_event(
                 record, now=clock(), account_id=settings.account_id, region=settings.region
