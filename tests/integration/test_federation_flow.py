@@ -253,13 +253,12 @@ def test_policy_arns(federation: Federation, role_arn: str) -> None:
     missing = f"arn:aws:iam::{ACCOUNT}:policy/{unique('absent')}"
     with pytest.raises(botocore.exceptions.ClientError) as caught:
         federation.assume(role_arn, federation.token(), PolicyArns=[{"arn": missing}])
-    assert error_of(caught)[1] == 400
-    assert error_of(caught)[0] in {"MalformedPolicyDocument", "InvalidParameterValue"}
+    assert error_of(caught) == ("MalformedPolicyDocument", 400)
 
     other_account = managed.replace(f"::{ACCOUNT}:", "::111122223333:")
     with pytest.raises(botocore.exceptions.ClientError) as caught:
         federation.assume(role_arn, federation.token(), PolicyArns=[{"arn": other_account}])
-    assert error_of(caught)[1] == 400
+    assert error_of(caught) == ("MalformedPolicyDocument", 400)  # not a policy of this account
 
 
 def test_provider_id_for_id_tokens_is_refused(federation: Federation, role_arn: str) -> None:
@@ -364,4 +363,4 @@ def test_missing_parameters(federation: Federation, role_arn: str) -> None:
             RoleArn=role_arn, WebIdentityToken=federation.token()
         )
     assert error_of(caught)[1] == 400
-    assert error_of(caught)[0] in {"ValidationError", "MissingParameter"}
+    assert error_of(caught)[0] == "ValidationError"
