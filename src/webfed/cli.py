@@ -108,6 +108,7 @@ def db_upgrade(**options: Any) -> None:
 def _register_subcommands() -> None:
     from webfed.cli_audit import audit
     from webfed.cli_declarative import apply, export
+    from webfed.cli_gateway import gateway
     from webfed.cli_keys import keys
     from webfed.cli_policy import policy
 
@@ -116,6 +117,7 @@ def _register_subcommands() -> None:
     main.add_command(export)
     main.add_command(keys)
     main.add_command(audit)
+    main.add_command(gateway)
 
 
 _register_subcommands()

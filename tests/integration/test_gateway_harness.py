@@ -1,7 +1,7 @@
 """The shared set-up of the gateway suites (no tests of its own).
 
 A real ``moto_server`` (S3 and DynamoDB) on 127.0.0.1 is the upstream; a real gateway process
-(``python -m webfed.cli_gateway s3|dynamodb``) fronts it, sharing the data directory and database
+(``python -m webfed gateway s3|dynamodb``) fronts it, sharing the data directory and database
 of the federation harness's real ``webfed serve``; clients are unmodified boto3 and the AWS CLI
 with ``endpoint_url`` set to the gateway. Credentials come from ``AssumeRoleWithWebIdentity``
 with the test OpenID provider's tokens.
@@ -90,7 +90,7 @@ class MotoServer:
 
 
 class Gateway:
-    """``python -m webfed.cli_gateway SERVICE`` in front of ``upstream``."""
+    """``python -m webfed gateway SERVICE`` in front of ``upstream``."""
 
     def __init__(self, service: str, federation: Federation, upstream: str, *extra: str) -> None:
         server = federation.server
@@ -107,7 +107,7 @@ class Gateway:
         )
         if server.database_url:
             env["WEBFED_DATABASE_URL"] = server.database_url
-        command = [sys.executable, "-m", "webfed.cli_gateway", service]
+        command = [sys.executable, "-m", "webfed", "gateway", service]
         command += ["--listen", f"127.0.0.1:{self.port}", "--upstream", upstream, *extra]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -114,8 +114,19 @@ def session_caller(access_key_id: str, session: SessionContext) -> Caller:
     )
 
 
-def not_authorized(caller: Caller, operation: str) -> AccessDenied:
+def not_authorized(caller: Caller, action: str) -> AccessDenied:
+    """A temporary-credential caller on an administrator-only operation (IAM, pool management).
+
+    webfed's control plane answers only the administrator's credentials; the denial says so,
+    with an explanation the administrator can decode.
+    """
     return AccessDenied(
-        f"User: {caller.arn} is not authorized to perform: {operation} "
-        "because no identity-based policy allows the action"
+        f"User: {caller.arn} is not authorized to perform: {action} "
+        "because webfed allows this operation to the administrator's credentials only",
+        explanation={
+            "allowed": False,
+            "check": "administrator_only",
+            "reason": f"{action} is served to the administrator's credentials only",
+            "context": {"principal": {"arn": caller.arn}, "action": action},
+        },
     )

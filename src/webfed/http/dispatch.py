@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from webfed.api.context import Auth, CallContext, Caller, Operation
+from webfed.core.authz_message import encode_authorization_message
 from webfed.errors import (
     InternalFailure,
     InvalidAction,
@@ -134,13 +135,13 @@ async def _invoke(
     return Response(json11.encode_json_response(spec, result), 200, media_type=_JSON)
 
 
-def _authorize(operation: Operation, caller: Caller | None) -> None:
+def _authorize(service: str, operation: Operation, caller: Caller | None) -> None:
     if operation.auth is Auth.NONE:
         return
     if caller is None:
         raise MissingAuthenticationToken("Request is missing Authentication Token")
     if operation.auth is Auth.ADMIN and not caller.is_admin:
-        raise auth.not_authorized(caller, operation.name)
+        raise auth.not_authorized(caller, f"{service}:{operation.name}")
 
 
 async def _route_and_run(
@@ -157,7 +158,7 @@ async def _route_and_run(
     record.service, record.operation = binding.name, operation.name
     if signature is not None and operation.auth is not Auth.NONE:
         record.caller = auth.authenticate(runtime, signature, binding.name)
-    _authorize(operation, record.caller)
+    _authorize(binding.name, operation, record.caller)
     return binding, await _invoke(runtime, request, body, binding, operation, record)
 
 
@@ -177,6 +178,7 @@ async def handle_aws_request(request: Request) -> Response:
     try:
         binding, response = await _route_and_run(runtime, request, target, record)
     except WebfedError as error:
+        _encode_explanation(runtime, error, record)
         record.error = error
         binding = runtime.services.get(record.service)
         response = _error_response(error, target, binding, runtime, record.request_id)
@@ -202,6 +204,20 @@ async def handle_aws_request(request: Request) -> Response:
         time.perf_counter() - started,
     )
     return response
+
+
+def _encode_explanation(runtime: Runtime, error: WebfedError, record: CallRecord) -> None:
+    """Seal an admin-only explanation into the error's encoded message, as AWS appends one."""
+    if error.explanation is None or error.encoded_message is not None:
+        return
+    params = record.raw_params or {}
+    error.encoded_message = encode_authorization_message(
+        error.explanation,
+        key_ring=runtime.key_ring,
+        rng=runtime.rng,
+        now=runtime.clock(),
+        scrub=[value for key, value in params.items() if key.endswith("Token")],
+    )
 
 
 def _error_response(
