@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
+from functools import lru_cache
 from typing import TypeVar
 from uuid import UUID
 
@@ -77,7 +78,9 @@ def clip(text: str, limit: int = MAX_STRING) -> str:
 
 def scrub_text(text: str) -> str:
     """``text`` with JWT-shaped parts hidden, cut to :data:`MAX_STRING`."""
-    return clip(_JWT.sub(HIDDEN, text))
+    if "eyJ" in text:  # every JWT-shaped part starts so; most text has none to search for
+        text = _JWT.sub(HIDDEN, text)
+    return clip(text)
 
 
 def _scrub_scalar(value: object) -> JsonValue:
@@ -103,16 +106,36 @@ def _key(key: object) -> str:
     return clip(_JWT.sub(HIDDEN, text), 128)
 
 
+_PLAIN, _SECRET, _TOKEN_MAP = 0, 1, 2
+
+
+@lru_cache(maxsize=4096)
+def _classified_text_key(key: str) -> tuple[str, int]:
+    """A plain-``str`` key made safe, and what its values are. Keys repeat from call to call
+    (they are the operations' member names), so the answer is remembered; it depends only on
+    the key's text, so remembering it changes nothing."""
+    safe = _key(key)
+    if is_secret_key(safe):
+        return safe, _SECRET
+    return safe, _TOKEN_MAP if _normal(safe) in _TOKEN_MAPS else _PLAIN
+
+
+def _classified(key: object) -> tuple[str, int]:
+    if type(key) is str:
+        return _classified_text_key(key)
+    return _classified_text_key(_key(key))
+
+
 def scrub_mapping(mapping: Mapping[_Key, object], depth: int = 0) -> dict[str, JsonValue]:
     """A scrubbed, JSON-ready copy of ``mapping`` (see the module docstring)."""
     result: dict[str, JsonValue] = {}
     for index, (raw_key, value) in enumerate(mapping.items()):
         if index >= MAX_ITEMS:
             break
-        key = _key(raw_key)
-        if is_secret_key(key):
+        key, kind = _classified(raw_key)
+        if kind == _SECRET:
             result[key] = HIDDEN
-        elif _normal(key) in _TOKEN_MAPS and isinstance(value, Mapping):
+        elif kind == _TOKEN_MAP and isinstance(value, Mapping):
             result[key] = {_key(name): HIDDEN for name in list(value)[:MAX_ITEMS]}
         else:
             result[key] = scrub(value, depth + 1)
@@ -130,6 +153,10 @@ def _scrub_items(values: Iterable[object], depth: int) -> list[JsonValue]:
 
 def scrub(value: object, depth: int = 0) -> JsonValue:
     """A scrubbed, JSON-ready copy of any value; ``depth`` is how deep ``value`` already sits."""
+    if type(value) is str:  # the common cases first, by exact type (subclasses: the long way)
+        return scrub_text(value)
+    if value is None or type(value) is bool or type(value) is int:
+        return value
     if isinstance(value, Enum):
         value = value.value
     if isinstance(value, Mapping | list | tuple | set | frozenset) and depth >= MAX_DEPTH:

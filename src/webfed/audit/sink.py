@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -118,9 +119,16 @@ class AuditSink:
 
     def _write_log_line(self, event: AuditEvent) -> None:
         try:
+            if not self._logs_info():
+                return  # the record would be built only to be filtered out
             self._log.info("audit", **event.to_cloudtrail())
         except Exception:  # a broken log stream must not fail the call being audited
             self._unlogged += 1
+
+    def _logs_info(self) -> bool:
+        """Whether an ``info`` line would be written (structlog's filtering loggers say so)."""
+        is_enabled_for = getattr(self._log, "is_enabled_for", None)
+        return is_enabled_for is None or bool(is_enabled_for(logging.INFO))
 
     def _count_dropped(self, count: int) -> None:
         self._dropped += count

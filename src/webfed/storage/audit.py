@@ -29,7 +29,7 @@ from webfed.storage.schema import UtcDateTime, metadata
 
 __all__ = ["AuditRepository", "StoredAuditEvent", "audit_events"]
 
-# Rows per INSERT: 500 rows x 15 columns stays far below SQLite's 32,766 bound parameters.
+# Rows per executemany call: bounds how long one call holds the connection.
 INSERT_CHUNK = 500
 PRUNE_CHUNK = 5_000
 
@@ -56,6 +56,7 @@ audit_events = sa.Table(
 )
 sa.Index("ix_audit_events_event_time", audit_events.c.event_time)
 sa.Index("ix_audit_events_account_id_id", audit_events.c.account_id, audit_events.c.id)
+_INSERT = sa.insert(audit_events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,13 +150,15 @@ class AuditRepository:
                 yield connection
 
     async def insert_many(self, events: Sequence[AuditEvent]) -> None:
-        """Store ``events`` in one transaction, one multi-row ``INSERT`` per 500."""
+        """Store ``events`` in one transaction: one ``INSERT`` statement, executed for many rows
+        (the driver's ``executemany``), 500 rows at a time. The statement is the same whatever
+        the batch size, so SQLAlchemy compiles it once per process, not once per batch."""
         rows = [_row(event) for event in events]
         if not rows:
             return
         async with self._write() as connection:
             for chunk in _chunks(rows, INSERT_CHUNK):
-                await connection.execute(sa.insert(audit_events).values(list(chunk)))
+                await connection.execute(_INSERT, list(chunk))
 
     async def tail(
         self,
