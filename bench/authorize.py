@@ -10,6 +10,9 @@ verification of the header signature, the session token (through the per-token c
 request context and the policy decision. Prints decisions per second and p50/p99 per decision,
 alternating an S3 and a DynamoDB request (both allowed), then the same split into its two
 halves. Target: 40,000 decisions/s.
+
+Each call gets a fresh :class:`HttpRequest` (built outside the timed part), as the HTTP layer
+builds one per request: nothing a request computes about itself carries over to the next.
 """
 
 from __future__ import annotations
@@ -150,7 +153,9 @@ async def run(seconds: float) -> None:
         assert result.allowed, result.decision.reason
     report("verify + unseal + evaluate", await measure(authorizer, request, checks, seconds))
     caller = authorizer.verifier.verify(request, rules=STANDARD_RULES)
-    verify_only = time_each(lambda: authorizer.verifier.verify(request, rules=STANDARD_RULES))
+    verify_only = time_each(
+        lambda received: authorizer.verifier.verify(received, rules=STANDARD_RULES), request
+    )
     report("  of which verify (SigV4 + cached unseal)", verify_only)
     decide_only: list[float] = []
     for _ in range(20_000):
@@ -171,17 +176,28 @@ async def measure(
     deadline = clock() + seconds
     while clock() < deadline:
         for action, resource, context in checks:
+            received = received_again(request)
             started = clock()
-            await authorizer.check(request, action=action, resource=resource, context=context)
+            await authorizer.check(received, action=action, resource=resource, context=context)
             latencies.append(clock() - started)
     return latencies
 
 
-def time_each(call: Callable[[], object], count: int = 20_000) -> list[float]:
+def received_again(request: HttpRequest) -> HttpRequest:
+    """The same request as a new object, as if it had just come off the wire."""
+    return HttpRequest(
+        request.method, request.raw_path, request.raw_query, request.headers, request.body
+    )
+
+
+def time_each(
+    call: Callable[[HttpRequest], object], request: HttpRequest, count: int = 20_000
+) -> list[float]:
     latencies: list[float] = []
     for _ in range(count):
+        received = received_again(request)
         started = time.perf_counter()
-        call()
+        call(received)
         latencies.append(time.perf_counter() - started)
     return latencies
 
