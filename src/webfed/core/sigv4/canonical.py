@@ -15,7 +15,7 @@ Each line has its own function so that tests can compare them one by one with AW
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from webfed.core.sigv4.authorization import ParsedAuthorization
 from webfed.core.sigv4.encoding import (
@@ -110,8 +110,22 @@ def canonical_headers(headers: Sequence[tuple[str, str]], signed_headers: Sequen
     """
     grouped: dict[str, list[str]] = {}
     for name, value in headers:
-        grouped.setdefault(name.lower(), []).append(trim_header_value(value))
-    return "".join(f"{name}:{','.join(grouped.get(name, ()))}\n" for name in signed_headers)
+        grouped.setdefault(name.lower(), []).append(value)
+    return _header_block(grouped, signed_headers)
+
+
+def _header_block(
+    values_by_name: Mapping[str, Sequence[str]], signed_headers: Sequence[str]
+) -> str:
+    """:func:`canonical_headers` from headers already grouped under lower-cased names."""
+    lines: list[str] = []
+    for name in signed_headers:
+        values = values_by_name.get(name, ())
+        if len(values) == 1:  # the usual case: no list, no second join
+            lines.append(f"{name}:{' '.join(values[0].split())}\n")
+        else:
+            lines.append(f"{name}:{','.join([trim_header_value(value) for value in values])}\n")
+    return "".join(lines)
 
 
 def payload_hash(request: HttpRequest, auth: ParsedAuthorization, rules: SigningRules) -> str:
@@ -139,7 +153,7 @@ def canonical_request(request: HttpRequest, auth: ParsedAuthorization, rules: Si
             request.method,
             canonical_uri(request.raw_path, rules),
             canonical_query_string(request.raw_query, exclude=excluded),
-            canonical_headers(request.headers, auth.signed_headers),
+            _header_block(request.headers_by_name(), auth.signed_headers),
             ";".join(auth.signed_headers),
             payload_hash(request, auth, rules),
         )

@@ -8,7 +8,9 @@ builds one :class:`HttpRequest` per call and never rewrites it; the core only re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 __all__ = ["HttpRequest"]
 
@@ -29,6 +31,12 @@ class HttpRequest:
     raw_query: str
     headers: tuple[tuple[str, str], ...]
     body: bytes = b""
+    # Lower-cased name -> values, built by one pass over ``headers`` the first time a header is
+    # looked up (parsing and canonicalisation look up half a dozen). The request is immutable,
+    # so the index can never go stale; it is not part of equality or ``replace``.
+    _index: Mapping[str, tuple[str, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __repr__(self) -> str:
         # Header values may carry a session token, so only names are shown.
@@ -38,11 +46,22 @@ class HttpRequest:
             f"headers=[{names}], body={len(self.body)} bytes)"
         )
 
+    def headers_by_name(self) -> Mapping[str, tuple[str, ...]]:
+        """Every header's values (arrival order) under its lower-cased name; one pass, once."""
+        index = self._index
+        if index is None:
+            grouped: dict[str, tuple[str, ...]] = {}
+            for name, value in self.headers:
+                key = name.lower()
+                grouped[key] = (*grouped[key], value) if key in grouped else (value,)
+            index = MappingProxyType(grouped)
+            object.__setattr__(self, "_index", index)
+        return index
+
     def header_values(self, name: str) -> tuple[str, ...]:
         """Every value of header ``name`` (case-insensitive), in arrival order."""
-        wanted = name.lower()
-        return tuple(value for key, value in self.headers if key.lower() == wanted)
+        return self.headers_by_name().get(name.lower(), ())
 
     def header_names(self) -> frozenset[str]:
         """The lower-cased names of all headers present."""
-        return frozenset(key.lower() for key, _ in self.headers)
+        return frozenset(self.headers_by_name())

@@ -138,7 +138,7 @@ def verify_signature(
     key_cache: SigningKeyCache = DEFAULT_KEY_CACHE,
 ) -> None:
     """Raise ``SignatureDoesNotMatch`` unless the provided signature is the computed one."""
-    present = request.header_names()
+    present = request.headers_by_name()
     if any(name not in present for name in parsed.signed_headers):
         raise SignatureDoesNotMatch(
             "A header listed in SignedHeaders is missing from the request. "
