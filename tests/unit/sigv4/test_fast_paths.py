@@ -7,13 +7,22 @@ the obvious way: fixed cases first, then attack-shaped input, then Hypothesis on
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webfed.core.sigv4 import HttpRequest, canonical_headers
+from webfed.core.sigv4 import HttpRequest, canonical_headers, normalize_path
+from webfed.core.sigv4.encoding import (
+    canonical_component,
+    decode_component,
+    encode_path_once,
+    encode_path_twice,
+    wire_bytes,
+)
 
 FAST_SETTINGS = settings(max_examples=300, deadline=None)
 
@@ -74,3 +83,113 @@ def test_canonical_headers_from_the_index_agree(
         for name in signed
     )
     assert canonical_headers(headers, signed) == expected
+
+
+# --- percent-encoding and path normalisation ---------------------------------------------------
+
+
+def reference_component(raw: str) -> str:
+    """The definition: decode (``+`` is a space), then ``quote`` with nothing but unreserved."""
+    return quote_from_bytes(unquote_to_bytes(wire_bytes(raw.replace("+", " "))), safe="")
+
+
+def reference_path_twice(path: str) -> str:
+    return quote_from_bytes(wire_bytes(path), safe="/")
+
+
+def reference_path_once(path: str) -> str:
+    pieces = re.split(r"(%[0-9A-Fa-f]{2})", path)
+    return "".join(
+        piece if index % 2 else quote_from_bytes(wire_bytes(piece), safe="/")
+        for index, piece in enumerate(pieces)
+    )
+
+
+def reference_decode(raw: str) -> str:
+    return unquote_to_bytes(wire_bytes(raw.replace("+", " "))).decode("utf-8", "replace")
+
+
+def reference_normalize(path: str) -> str:
+    segments: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(segment)
+    trailing = "/" if path.endswith("/") and segments else ""
+    return "/" + "/".join(segments) + trailing
+
+
+# Wire text: printable ASCII with the characters that matter, escapes (well-formed or not),
+# non-ASCII, and lone surrogates as surrogateescape leaves them for bytes that are not UTF-8.
+wire_text = st.text(
+    alphabet=st.sampled_from(list("aZ09-_.~/%+ :=&?#!*'()é€ሴ\udc80\udcff\x00\x7f")), max_size=24
+) | st.text(max_size=16)
+
+TRICKY = [
+    "",
+    "abc-_.~XYZ",
+    "a b",
+    "a+b",
+    "%2B",
+    "%2b",
+    "%zz",
+    "%",
+    "%4",
+    "/a//b/./c/../d/",
+    "é",
+    "\udcff",
+    "\ud800",
+    "/~user/file name;v=1",
+    "%E2%82%AC",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY, ids=[repr(text) for text in TRICKY])
+def test_encoders_agree_on_tricky_text(text: str) -> None:
+    assert canonical_component(text) == reference_component(text)
+    assert encode_path_twice(text) == reference_path_twice(text)
+    assert encode_path_once(text) == reference_path_once(text)
+    assert decode_component(text) == reference_decode(text)
+
+
+@FAST_SETTINGS
+@given(text=wire_text)
+def test_component_encoder_agrees_with_quote(text: str) -> None:
+    assert canonical_component(text) == reference_component(text)
+    assert decode_component(text) == reference_decode(text)
+
+
+@FAST_SETTINGS
+@given(text=wire_text)
+def test_path_encoders_agree_with_quote(text: str) -> None:
+    assert encode_path_twice(text) == reference_path_twice(text)
+    assert encode_path_once(text) == reference_path_once(text)
+
+
+@FAST_SETTINGS
+@given(data=st.binary(max_size=32))
+def test_every_byte_escapes_like_quote(data: bytes) -> None:
+    text = data.decode("utf-8", "surrogateescape")
+    assert encode_path_twice(text) == quote_from_bytes(data, safe="/")
+    assert canonical_component(text.replace("%", "%25").replace("+", "%2B")) == quote_from_bytes(
+        data, safe=""
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/a/b", "/a/b/", "a/b", "", "//", "/a//b", "/./a", "/a/..", "/a/.b", "/..", "/a/b/."],
+    ids=repr,
+)
+def test_normalize_path_agrees_on_edges(path: str) -> None:
+    assert normalize_path(path) == reference_normalize(path)
+
+
+@FAST_SETTINGS
+@given(path=st.text(alphabet=st.sampled_from(list("/.ab%")), max_size=16))
+def test_normalize_path_agrees(path: str) -> None:
+    assert normalize_path(path) == reference_normalize(path)

@@ -57,6 +57,8 @@ def normalize_path(path: str) -> str:
     The result always starts with ``/`` and ends with ``/`` only if the input did and some
     segment is left (``/a/b/`` stays, ``/a/..`` becomes ``/``).
     """
+    if path.startswith("/") and "//" not in path and "/." not in path:
+        return path  # no empty, "." or ".." segment: already normal (the usual case)
     segments: list[str] = []
     for segment in path.split("/"):
         if segment in ("", "."):

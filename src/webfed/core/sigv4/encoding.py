@@ -2,15 +2,19 @@
 
 SigV4 encodes every byte except the unreserved characters of RFC 3986 section 2.3
 (``A-Z a-z 0-9 - _ . ~``) as ``%XY`` with upper-case hex digits; ``/`` is kept in a path and
-encoded everywhere else. The standard library's ``quote_from_bytes`` keeps exactly that
-unreserved set, so it is the encoder here. Text that came off the wire is turned back into its
-original bytes with ``surrogateescape`` (see :class:`~webfed.core.sigv4.request.HttpRequest`).
+encoded everywhere else. Text that came off the wire is turned back into its original bytes with
+``surrogateescape`` (see :class:`~webfed.core.sigv4.request.HttpRequest`).
+
+This runs for every path and query parameter of every signed request, so the encoder is a
+precomputed table of the 256 byte escapes applied only to runs of bytes that need escaping (a
+regular expression finds them), and text that is already canonical is returned as it is. The
+result is byte for byte what the standard library's ``quote_from_bytes`` gives (property-tested).
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import quote_from_bytes, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
 __all__ = [
     "canonical_component",
@@ -22,6 +26,36 @@ __all__ = [
 ]
 
 _ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
+_UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
+# Runs of characters that must be escaped, in a component and in a path ("/" kept).
+_COMPONENT_UNSAFE = re.compile(r"[^A-Za-z0-9_.~-]+")
+_PATH_UNSAFE = re.compile(r"[^A-Za-z0-9_.~/-]+")
+# A query item that decodes to itself and encodes to itself: no "%", no "+", nothing to escape.
+_CANONICAL_COMPONENT = re.compile(r"[A-Za-z0-9_.~-]*")
+# A path that single (S3) encoding keeps as it is: unreserved, "/" and well-formed escapes.
+_CANONICAL_ENCODED_PATH = re.compile(r"(?:[A-Za-z0-9_.~/-]|%[0-9A-Fa-f]{2})*")
+
+
+def _escape_table(kept: str) -> tuple[str, ...]:
+    """For each byte value, itself if kept, else ``%XY`` (upper-case hex)."""
+    return tuple(chr(octet) if chr(octet) in kept else f"%{octet:02X}" for octet in range(256))
+
+
+_COMPONENT_ESCAPES = _escape_table(_UNRESERVED)
+_PATH_ESCAPES = _escape_table(_UNRESERVED + "/")
+
+
+def _escape_component_run(run: re.Match[str]) -> str:
+    return "".join(map(_COMPONENT_ESCAPES.__getitem__, run.group().encode("latin-1")))
+
+
+def _escape_path_run(run: re.Match[str]) -> str:
+    return "".join(map(_PATH_ESCAPES.__getitem__, run.group().encode("latin-1")))
+
+
+def _octets(text: str) -> str:
+    """The wire bytes of ``text`` as one character per byte (latin-1), for the run escapers."""
+    return text if text.isascii() else wire_bytes(text).decode("latin-1")
 
 
 def wire_bytes(text: str) -> bytes:
@@ -57,17 +91,24 @@ def _query_bytes(raw: str) -> bytes:
 
 def decode_component(raw: str) -> str:
     """Decode one query key or value to text (``%XY`` escapes, ``+`` as a space)."""
+    if raw.isascii() and "%" not in raw and "+" not in raw:
+        return raw  # nothing to decode
     return _query_bytes(raw).decode("utf-8", "replace")
 
 
 def canonical_component(raw: str) -> str:
     """Re-encode one query key or value the SigV4 way, whatever encoding the client chose."""
-    return quote_from_bytes(_query_bytes(raw), safe="")
+    if _CANONICAL_COMPONENT.fullmatch(raw) is not None:
+        return raw
+    if "%" not in raw and "+" not in raw:  # the bytes are the text's own: nothing to decode
+        return _COMPONENT_UNSAFE.sub(_escape_component_run, _octets(raw))
+    octets = _query_bytes(raw).decode("latin-1")
+    return _COMPONENT_UNSAFE.sub(_escape_component_run, octets)
 
 
 def encode_path_twice(path: str) -> str:
     """Encode the wire path again, ``%`` included: the non-S3 "double encoding"."""
-    return quote_from_bytes(wire_bytes(path), safe="/")
+    return _PATH_UNSAFE.sub(_escape_path_run, _octets(path))
 
 
 def encode_path_once(path: str) -> str:
@@ -76,8 +117,10 @@ def encode_path_once(path: str) -> str:
     This is S3's single encoding when the path arrived already encoded (the normal case), and
     still the right answer for a path that arrived with raw spaces or UTF-8.
     """
+    if _CANONICAL_ENCODED_PATH.fullmatch(path) is not None:
+        return path
     pieces = _ESCAPE.split(path)
     return "".join(
-        piece if index % 2 else quote_from_bytes(wire_bytes(piece), safe="/")
+        piece if index % 2 else _PATH_UNSAFE.sub(_escape_path_run, _octets(piece))
         for index, piece in enumerate(pieces)
     )
