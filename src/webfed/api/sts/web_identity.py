@@ -79,7 +79,7 @@ async def _validated_token(ctx: CallContext, token: str) -> tuple[ValidatedToken
         raise unknown_provider(issuer, fingerprint=unverified.fingerprint)
     keys = await runtime.jwks.keys_for(KeySource(provider.url), kid=unverified.kid)
     trusted = TrustedProvider(provider.url, provider.client_ids)
-    validated = validate_token(token, trusted, keys, now=int(ctx.now.timestamp()))
+    validated = validate_token(unverified, trusted, keys, now=int(ctx.now.timestamp()))
     return validated, provider
 
 

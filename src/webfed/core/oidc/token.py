@@ -49,6 +49,9 @@ class UnverifiedToken:
 
     ``issuer`` selects the provider, ``kid`` and ``algorithm`` select the key within that
     provider's set; ``header`` and ``claims`` are the decoded JSON, kept for the validator.
+    ``segments`` (the three base64url segments), ``header_json`` (the header's decoded bytes)
+    and ``signature`` (the decoded signature) let the validator verify without reading the
+    token a second time. None of them appears in the ``repr``.
     """
 
     issuer: str
@@ -57,6 +60,14 @@ class UnverifiedToken:
     fingerprint: str
     header: JsonObject
     claims: JsonObject
+    segments: tuple[str, str, str] = ("", "", "")
+    header_json: bytes = b""
+    signature: bytes = b""
+
+    @property
+    def signing_input(self) -> bytes:
+        """What the signature covers: ``header.payload`` as sent (RFC 7515 section 5.2)."""
+        return f"{self.segments[0]}.{self.segments[1]}".encode("ascii")
 
     def __repr__(self) -> str:
         return (
@@ -99,9 +110,9 @@ def _split(token: str, fingerprint: str) -> tuple[str, str, str]:
     return header, payload, signature
 
 
-def _parse(segment: str, what: str, fingerprint: str) -> JsonObject:
+def _parse(decoded: bytes, what: str, fingerprint: str) -> JsonObject:
     try:
-        return parse_json_object(_decode_segment(segment, what, fingerprint))
+        return parse_json_object(decoded)
     except MalformedJson as exc:
         raise _malformed(f"{what}: {exc}", fingerprint) from None
 
@@ -119,10 +130,13 @@ def peek_token(token: str) -> UnverifiedToken:
     a three-segment JWS whose header names a string ``alg`` and whose payload names a string
     ``iss``. The signature is NOT checked here: use the result only to find the provider."""
     fingerprint = token_fingerprint(token)
-    header_segment, payload_segment, signature_segment = _split(token, fingerprint)
-    _decode_segment(signature_segment, "signature", fingerprint)
-    header = _parse(header_segment, "header", fingerprint)
-    claims = _parse(payload_segment, "payload", fingerprint)
+    segments = _split(token, fingerprint)
+    header_segment, payload_segment, signature_segment = segments
+    signature = _decode_segment(signature_segment, "signature", fingerprint)
+    header_json = _decode_segment(header_segment, "header", fingerprint)
+    header = _parse(header_json, "header", fingerprint)
+    payload_json = _decode_segment(payload_segment, "payload", fingerprint)
+    claims = _parse(payload_json, "payload", fingerprint)
     algorithm = _optional_string(header.get("alg"), 32, "alg", fingerprint)
     if algorithm is None:
         raise _malformed("header has no alg", fingerprint)
@@ -133,4 +147,6 @@ def peek_token(token: str) -> UnverifiedToken:
             "The web identity token has no issuer (iss) claim.",
             explanation={"check": "issuer", "seen": None, "token_fingerprint": fingerprint},
         )
-    return UnverifiedToken(issuer, kid, algorithm, fingerprint, header, claims)
+    return UnverifiedToken(
+        issuer, kid, algorithm, fingerprint, header, claims, segments, header_json, signature
+    )

@@ -17,7 +17,9 @@ trust policy) is the caller's next step.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from joserfc import jws
 from joserfc.errors import JoseError
@@ -77,11 +79,27 @@ def _check_header(unverified: UnverifiedToken) -> None:
         )
 
 
+@lru_cache(maxsize=len(ALLOWED_ALGORITHMS))
 def _registry(algorithm: str) -> JWSRegistry:
+    """A joserfc registry allowing exactly ``algorithm`` (configuration only, so one per
+    algorithm is made once and shared)."""
     registry = JWSRegistry(algorithms=[algorithm], strict_check_header=False)
     registry.max_header_length = MAX_HEADER_CHARS
     registry.max_payload_length = MAX_TOKEN_CHARS
     return registry
+
+
+def _signature_error(key: IssuerKey, reason: str, fingerprint: str) -> InvalidIdentityToken:
+    return InvalidIdentityToken(
+        "The token's signature could not be verified.",
+        explanation={
+            "check": "signature",
+            "kid": key.kid,
+            "key_thumbprint": key.thumbprint,
+            "reason": reason,
+            "token_fingerprint": fingerprint,
+        },
+    )
 
 
 def verify_signature(token: str, key: IssuerKey, algorithm: str, *, fingerprint: str) -> None:
@@ -89,20 +107,34 @@ def verify_signature(token: str, key: IssuerKey, algorithm: str, *, fingerprint:
     try:
         jws.deserialize_compact(token, key.key, registry=_registry(algorithm))
     except (JoseError, ValueError, TypeError) as exc:
-        raise InvalidIdentityToken(
-            "The token's signature could not be verified.",
-            explanation={
-                "check": "signature",
-                "kid": key.kid,
-                "key_thumbprint": key.thumbprint,
-                "reason": type(exc).__name__,
-                "token_fingerprint": fingerprint,
-            },
-        ) from None
+        raise _signature_error(key, type(exc).__name__, fingerprint) from None
+
+
+def verify_peeked_signature(unverified: UnverifiedToken, key: IssuerKey) -> None:
+    """:func:`verify_signature` for a token :func:`peek_token` has already read.
+
+    The steps of joserfc's compact deserialization (RFC 7515 section 5.2) on the segments
+    :func:`peek_token` already split and decoded, rather than on a second parse of the text:
+    the registry's size caps and header checks, the one allowed algorithm, its key check, and
+    the algorithm's verification of ``header.payload`` against the signature."""
+    registry = _registry(unverified.algorithm)
+    header_segment, payload_segment, signature_segment = unverified.segments
+    try:
+        registry.validate_header_size(header_segment.encode("ascii"))
+        registry.validate_signature_size(signature_segment.encode("ascii"))
+        registry.validate_payload_size(payload_segment.encode("ascii"))
+        registry.check_header(json.loads(unverified.header_json))
+        algorithm = registry.get_alg(unverified.algorithm)
+        algorithm.check_key(key.key)
+        verified = algorithm.verify(unverified.signing_input, unverified.signature, key.key)
+    except (JoseError, ValueError, TypeError) as exc:
+        raise _signature_error(key, type(exc).__name__, unverified.fingerprint) from None
+    if not verified:
+        raise _signature_error(key, "BadSignatureError", unverified.fingerprint)
 
 
 def validate_token(
-    token: str,
+    token: str | UnverifiedToken,
     provider: TrustedProvider,
     key_set: IssuerKeySet,
     *,
@@ -111,14 +143,18 @@ def validate_token(
 ) -> ValidatedToken:
     """Verify ``token``'s signature with ``key_set``, then validate its claims at ``now``
     (seconds since the epoch) for ``provider``; return the validated token or raise
-    ``InvalidIdentityToken`` / ``ExpiredTokenException`` with an ``explanation``."""
-    unverified = peek_token(token)
+    ``InvalidIdentityToken`` / ``ExpiredTokenException`` with an ``explanation``.
+
+    ``token`` is the token's text, or what :func:`peek_token` made of it (the caller that
+    peeked to find the provider passes that on, so the token is read once); the signature is
+    verified either way, at every call."""
+    unverified = token if isinstance(token, UnverifiedToken) else peek_token(token)
     fingerprint = unverified.fingerprint
     if unverified.issuer != provider.url:
         raise unknown_provider(unverified.issuer, fingerprint=fingerprint)
     _check_header(unverified)
     key = select_key(key_set, unverified.kid, unverified.algorithm, fingerprint=fingerprint)
-    verify_signature(token, key, unverified.algorithm, fingerprint=fingerprint)
+    verify_peeked_signature(unverified, key)
     # The signature covers the very header and payload segments peek_token decoded, so its
     # claims are now the verified claims.
     claims = unverified.claims
