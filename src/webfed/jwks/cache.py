@@ -58,6 +58,9 @@ class _Entry:
     expires_at: float
 
 
+_MAX_ACCEPTED_URLS = 1024
+
+
 class IssuerKeyCache:
     """Keys per issuer, fetched on demand. One instance per process; safe for concurrent tasks
     of one event loop."""
@@ -78,6 +81,9 @@ class IssuerKeyCache:
         self._last_fetch: dict[str, float] = {}
         self._last_failure: dict[str, float] = {}
         self._static: dict[tuple[str, str], IssuerKeySet] = {}
+        # Issuer URLs check_url accepted: the answer depends only on the URL and the (frozen)
+        # settings, so it is remembered rather than re-parsed on every call. Bounded.
+        self._accepted_urls: set[str] = set()
 
     async def keys_for(self, source: KeySource, *, kid: str | None = None) -> IssuerKeySet:
         """The issuer's current key set; refreshed first when missing, expired, or lacking
@@ -85,7 +91,7 @@ class IssuerKeyCache:
         can be had."""
         if source.static_jwks is not None:
             return self._static_keys(source)
-        self._fetcher.check_url(source.issuer)
+        self._check_url(source.issuer)
         entry = self._entries.get(source.issuer)
         now = self._clock()
         if entry is not None and now < entry.expires_at:
@@ -98,6 +104,14 @@ class IssuerKeyCache:
                     return entry.key_set
                 self.counters.refreshes += 1
         return await self._refresh(source, entry, now)
+
+    def _check_url(self, url: str) -> None:
+        if url in self._accepted_urls:
+            return
+        self._fetcher.check_url(url)  # raises for a URL it refuses; refusals are not remembered
+        if len(self._accepted_urls) >= _MAX_ACCEPTED_URLS:
+            self._accepted_urls.clear()
+        self._accepted_urls.add(url)
 
     def invalidate(self, issuer: str) -> None:
         """Forget an issuer's keys (e.g. when its provider is deleted or updated)."""

@@ -260,3 +260,34 @@ async def test_trailing_slash_issuer_discovery_path() -> None:
 )
 def test_parse_max_age(header: str | None, expected: int | None) -> None:
     assert parse_max_age(header) == expected
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    ["ftp://idp.example.com", "http://", "not a url at all", "https:///no-host"],
+    ids=["ftp", "no-host-http", "garbage", "no-host-https"],
+)
+async def test_a_refused_issuer_url_is_refused_at_every_call(
+    issuer: str, make_cache: CacheFactory
+) -> None:
+    cache = make_cache(allow_http=True)
+    for _ in range(3):  # refusals are never remembered as acceptances
+        with pytest.raises(IDPCommunicationError):
+            await cache.keys_for(KeySource(issuer))
+
+
+async def test_an_accepted_issuer_url_is_parsed_once(
+    oidc_issuer: OidcTestIssuer, make_cache: CacheFactory
+) -> None:
+    cache = make_cache(allow_http=True)
+    parsed: list[str] = []
+    check = cache._fetcher.check_url
+
+    def counting_check(url: str) -> httpx.URL:
+        parsed.append(url)
+        return check(url)
+
+    cache._fetcher.check_url = counting_check  # type: ignore[method-assign]  # count the calls
+    for _ in range(5):
+        assert (await cache.keys_for(KeySource(oidc_issuer.url))).kids
+    assert parsed.count(oidc_issuer.url) == 1
