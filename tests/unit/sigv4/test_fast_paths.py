@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import UTC, datetime
+from unittest import mock
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webfed.core.sigv4 import HttpRequest, canonical_headers, normalize_path
+import webfed.core.sigv4.authorization as authorization_module
+from webfed.core.sigv4 import (
+    HttpRequest,
+    ParsedAuthorization,
+    canonical_headers,
+    normalize_path,
+    parse_amz_date,
+    parse_authorization,
+)
 from webfed.core.sigv4.encoding import (
     canonical_component,
     decode_component,
@@ -23,6 +33,7 @@ from webfed.core.sigv4.encoding import (
     encode_path_twice,
     wire_bytes,
 )
+from webfed.errors import IncompleteSignature, WebfedError
 
 FAST_SETTINGS = settings(max_examples=300, deadline=None)
 
@@ -193,3 +204,123 @@ def test_normalize_path_agrees_on_edges(path: str) -> None:
 @given(path=st.text(alphabet=st.sampled_from(list("/.ab%")), max_size=16))
 def test_normalize_path_agrees(path: str) -> None:
     assert normalize_path(path) == reference_normalize(path)
+
+
+# --- parsing shortcuts ------------------------------------------------------------------------
+
+
+def reference_amz_date(text: str) -> datetime | None:
+    """The definition: ``YYYYMMDDTHHMMSSZ`` in ASCII digits naming a real UTC second."""
+    if re.fullmatch(r"[0-9]{8}T[0-9]{6}Z", text) is None:
+        return None
+    fields = (text[0:4], text[4:6], text[6:8], text[9:11], text[11:13], text[13:15])
+    year, month, day, hour, minute, second = (int(field) for field in fields)
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def parsed_amz_date(text: str) -> datetime | None:
+    try:
+        return parse_amz_date(text)
+    except IncompleteSignature:
+        return None
+
+
+AMZ_DATES = [
+    "20150830T123600Z",
+    "20240229T235959Z",
+    "20230229T000000Z",
+    "20151330T000000Z",
+    "20150830T240000Z",
+    "20150830T236000Z",
+    "20150830T123660Z",
+    "20150830T123600",
+    "2015-08-30T12:36:00Z",
+    "20150830t123600z",
+    "\u0662\u0660\u0661\u06650830T123600Z",  # Arabic-Indic digits
+    "20150830T123600+0000",
+    "00000101T000000Z",
+]
+
+
+@pytest.mark.parametrize("text", AMZ_DATES, ids=[ascii(text) for text in AMZ_DATES])
+def test_amz_date_agrees_on_edges(text: str) -> None:
+    parsed = parsed_amz_date(text)
+    assert parsed == reference_amz_date(text)
+    assert parsed is None or parsed.tzinfo is UTC
+
+
+@FAST_SETTINGS
+@given(
+    text=st.from_regex(r"[0-9]{8}T[0-9]{6}Z", fullmatch=True)
+    | st.text(alphabet=st.sampled_from(list("0123456789TZ+-:.")), max_size=18)
+)
+def test_amz_date_agrees(text: str) -> None:
+    assert parsed_amz_date(text) == reference_amz_date(text)
+
+
+def header_request(authorization: str) -> HttpRequest:
+    headers = (("Host", "h"), ("X-Amz-Date", "20150830T123600Z"), ("Authorization", authorization))
+    return HttpRequest("GET", "/", "", headers)
+
+
+CREDENTIAL = "AKIDEXAMPLE/20150830/us-east-1/service/aws4_request"
+SIGNATURE = "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+SPELLINGS = {
+    "sdk": f"AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, "
+    f"Signature={SIGNATURE}",
+    "no-spaces": f"AWS4-HMAC-SHA256 Credential={CREDENTIAL},SignedHeaders=host;x-amz-date,"
+    f"Signature={SIGNATURE}",
+    "wide-spaces": f"AWS4-HMAC-SHA256   Credential={CREDENTIAL} ,  SignedHeaders=host;x-amz-date"
+    f",Signature={SIGNATURE}  ",
+    "other-order": f"AWS4-HMAC-SHA256 Signature={SIGNATURE}, Credential={CREDENTIAL}, "
+    "SignedHeaders=host;x-amz-date",
+}
+
+
+@pytest.mark.parametrize("name", list(SPELLINGS), ids=list(SPELLINGS))
+def test_every_spelling_parses_the_same(name: str) -> None:
+    expected = parse_authorization(header_request(SPELLINGS["sdk"]))
+    assert parse_authorization(header_request(SPELLINGS[name])) == expected
+    assert expected.signed_headers == ("host", "x-amz-date")
+    assert expected.credential_scope == "20150830/us-east-1/service/aws4_request"
+
+
+def parse_outcome(request: HttpRequest) -> ParsedAuthorization | str:
+    try:
+        return parse_authorization(request)
+    except WebfedError as error:
+        return f"{error.code}: {error.message}"
+
+
+def tolerant_outcome(authorization: str) -> ParsedAuthorization | str:
+    """The same header through the tolerant parser only (the one-match shortcut disabled)."""
+    with mock.patch.object(authorization_module, "_USUAL_HEADER", re.compile(r"(?!)")):
+        return parse_outcome(header_request(authorization))
+
+
+credential_part = st.sampled_from(
+    [CREDENTIAL, "AKID/20150830/us-east-1/s3/aws4_request", "A/2015/x/y/aws4_request", "x"]
+)
+header_part = st.sampled_from(["host", "host;x-amz-date", "Host", "x-amz-date", "host;host", ""])
+separator = st.sampled_from([", ", ",", " , ", ",  ", ", \t"])
+
+
+@FAST_SETTINGS
+@given(
+    credential=credential_part,
+    signed=header_part,
+    signature=st.sampled_from([SIGNATURE, "zz", "", "a=b"]),
+    first=separator,
+    second=separator,
+)
+def test_the_one_match_shortcut_agrees_with_the_tolerant_parser(
+    credential: str, signed: str, signature: str, first: str, second: str
+) -> None:
+    authorization = (
+        f"AWS4-HMAC-SHA256 Credential={credential}{first}SignedHeaders={signed}{second}"
+        f"Signature={signature}"
+    )
+    assert parse_outcome(header_request(authorization)) == tolerant_outcome(authorization)

@@ -39,13 +39,25 @@ MAX_PRESIGNED_EXPIRES = 604_800  # seven days, the SigV4 presigned URL limit
 MAX_AUTHORIZATION_LENGTH = 8_192
 MAX_SIGNED_HEADERS = 128
 
-_AMZ_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z")
+_AMZ_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
 _SCOPE_DATE = re.compile(r"[0-9]{8}")
 _ACCESS_KEY_ID = re.compile(r"[A-Za-z0-9_.+=@-]{1,128}")
 _SCOPE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_HEADER_NAME = re.compile(r"[a-z0-9!#$%&'*+.^_`|~-]{1,128}")
 _SIGNATURE = re.compile(r"[0-9A-Za-z]{1,128}")
 _EXPIRES = re.compile(r"[0-9]{1,7}")
+# The spelling every SDK sends, read with one match; anything else (other spacing, other order,
+# odd characters) goes through the tolerant parser, which gives the same result for this form.
+_USUAL_HEADER = re.compile(
+    r"Credential=([\x21-\x2b\x2d-\x7e]+), ?SignedHeaders=([\x21-\x2b\x2d-\x7e]+), ?"
+    r"Signature=([\x21-\x2b\x2d-\x7e]+)"
+)
+# A whole well-formed credential, so that the usual case costs one match; on a mismatch the
+# parts are checked one by one to say which is wrong.
+_CREDENTIAL = re.compile(
+    r"([A-Za-z0-9_.+=@-]{1,128})/([0-9]{8})/([A-Za-z0-9_.-]{1,64})/([A-Za-z0-9_.-]{1,64})"
+    r"/aws4_request"
+)
+_HEADER_NAMES = re.compile(r"[a-z0-9!#$%&'*+.^_`|~-]{1,128}(?:;[a-z0-9!#$%&'*+.^_`|~-]{1,128})*")
 
 _HEADER_PARAMS = ("Credential", "SignedHeaders", "Signature")
 _QUERY_PARAMS = (
@@ -88,14 +100,6 @@ class ParsedAuthorization:
         return f"{self.scope_date}/{self.region}/{self.service}/{SCOPE_TERMINATOR}"
 
 
-@dataclass(frozen=True, slots=True)
-class _Scope:
-    access_key_id: str
-    date: str
-    region: str
-    service: str
-
-
 def parse_authorization(request: HttpRequest) -> ParsedAuthorization:
     """Find and parse the request's SigV4 parameters (header form or presigned query form)."""
     header_values = request.header_values("authorization")
@@ -117,13 +121,16 @@ def parse_authorization(request: HttpRequest) -> ParsedAuthorization:
 
 def parse_amz_date(text: str, where: str = "X-Amz-Date") -> datetime:
     """Parse an ISO 8601 basic timestamp (``20150830T123600Z``) into an aware UTC datetime."""
-    match = _AMZ_DATE.fullmatch(text)
-    if match is not None:
-        year, month, day, hour, minute, second = (int(part) for part in match.groups())
+    # The pattern admits only the basic form with ASCII digits; within it, the C parser reads
+    # exactly that form and refuses impossible fields (month 13, second 60). Hour 24, which
+    # newer parsers read as the next midnight, is refused here first.
+    if _AMZ_DATE.fullmatch(text) is not None and text[9:11] < "24":
         try:
-            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+            moment = datetime.fromisoformat(text)
         except ValueError:
             pass
+        else:
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is not UTC else moment
     raise IncompleteSignature(
         f"{where} must be an ISO 8601 basic format timestamp such as 20150830T123600Z."
     )
@@ -138,30 +145,46 @@ def _parse_header(value: str, request: HttpRequest) -> ParsedAuthorization:
     parts = value.split(maxsplit=1)
     if not parts or parts[0] != ALGORITHM:
         raise IncompleteSignature(f"Authorization header must use the '{ALGORITHM}' algorithm.")
-    params = _header_parameters(parts[1] if len(parts) == 2 else "")
     dates = request.header_values("x-amz-date")
-    problems = [
-        f"Authorization header requires '{name}' parameter."
-        for name in _HEADER_PARAMS
-        if name not in params
-    ]
-    if not dates:
-        problems.append("Authorization header requires existence of a 'X-Amz-Date' header.")
-    if problems:
-        raise IncompleteSignature(" ".join(problems))
+    credential, signed_headers, signature = _header_triple(
+        parts[1] if len(parts) == 2 else "", dated=bool(dates)
+    )
     if len(dates) > 1:
         raise IncompleteSignature("Request must not carry more than one X-Amz-Date header.")
     tokens = request.header_values("x-amz-security-token")
     if len(tokens) > 1:
         raise IncompleteSignature("Request must not carry more than one X-Amz-Security-Token.")
     return _assemble(
-        params["Credential"],
-        params["SignedHeaders"],
-        params["Signature"],
+        credential,
+        signed_headers,
+        signature,
         dates[0].strip(),
         expires=None,
         security_token=tokens[0].strip() if tokens else None,
     )
+
+
+def _header_triple(text: str, *, dated: bool) -> tuple[str, str, str]:
+    """Credential, SignedHeaders and Signature, or raise naming everything that is missing.
+
+    The spelling SDKs send is read with one match; any other goes through the tolerant parser,
+    which reads that spelling the same way.
+    """
+    usual = _USUAL_HEADER.fullmatch(text)
+    if usual is not None and dated:
+        credential, signed_headers, signature = usual.groups()
+        return credential, signed_headers, signature
+    params = _header_parameters(text)
+    problems = [
+        f"Authorization header requires '{name}' parameter."
+        for name in _HEADER_PARAMS
+        if name not in params
+    ]
+    if not dated:
+        problems.append("Authorization header requires existence of a 'X-Amz-Date' header.")
+    if problems:
+        raise IncompleteSignature(" ".join(problems))
+    return params["Credential"], params["SignedHeaders"], params["Signature"]
 
 
 def _header_parameters(text: str) -> dict[str, str]:
@@ -192,6 +215,8 @@ def _header_parameters(text: str) -> dict[str, str]:
 def _query_auth_parameters(raw_query: str) -> dict[str, str]:
     """The decoded ``X-Amz-*`` authentication parameters of a query string."""
     found: dict[str, str] = {}
+    if "X-Amz-" not in raw_query and "%" not in raw_query:
+        return found  # no key can decode to an X-Amz- name ("+" decodes to a space)
     for raw_key, raw_value in split_query(raw_query):
         key = decode_component(raw_key)
         if key not in _QUERY_AUTH_KEYS:
@@ -244,21 +269,21 @@ def _assemble(
     expires: int | None,
     security_token: str | None,
 ) -> ParsedAuthorization:
-    scope = _parse_credential(credential)
+    access_key_id, scope_date, region, service = _parse_credential(credential)
     headers = _parse_signed_headers(signed_headers)
     if _SIGNATURE.fullmatch(signature) is None:
         raise IncompleteSignature("Signature must be a hexadecimal string.")
     signed_at = parse_amz_date(amz_date)
-    if amz_date[:8] != scope.date:
+    if amz_date[:8] != scope_date:
         raise IncompleteSignature(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
-            f"from HTTP: '{scope.date}' != '{amz_date[:8]}', from '{amz_date}'."
+            f"from HTTP: '{scope_date}' != '{amz_date[:8]}', from '{amz_date}'."
         )
     return ParsedAuthorization(
-        access_key_id=scope.access_key_id,
-        scope_date=scope.date,
-        region=scope.region,
-        service=scope.service,
+        access_key_id=access_key_id,
+        scope_date=scope_date,
+        region=region,
+        service=service,
         signed_headers=headers,
         signature=signature,
         amz_date=amz_date,
@@ -269,7 +294,12 @@ def _assemble(
     )
 
 
-def _parse_credential(text: str) -> _Scope:
+def _parse_credential(text: str) -> tuple[str, str, str, str]:
+    """``(access key id, date, region, service)`` of a well-formed credential, or raise."""
+    whole = _CREDENTIAL.fullmatch(text)
+    if whole is not None:
+        access_key_id, date, region, service = whole.groups()
+        return access_key_id, date, region, service
     parts = text.split("/")
     if len(parts) != 5:
         raise IncompleteSignature(
@@ -288,14 +318,14 @@ def _parse_credential(text: str) -> _Scope:
         raise IncompleteSignature("Credential should be scoped to a valid region.")
     if _SCOPE_NAME.fullmatch(service) is None:
         raise IncompleteSignature("Credential should be scoped to a valid service.")
-    return _Scope(access_key_id, date, region, service)
+    return access_key_id, date, region, service  # unreachable: valid parts match _CREDENTIAL
 
 
 def _parse_signed_headers(text: str) -> tuple[str, ...]:
     names = tuple(text.split(";"))
     if len(names) > MAX_SIGNED_HEADERS:
         raise IncompleteSignature("SignedHeaders lists too many headers.")
-    if any(_HEADER_NAME.fullmatch(name) is None for name in names):
+    if _HEADER_NAMES.fullmatch(text) is None:  # each name: 1 to 128 token characters
         raise IncompleteSignature(
             "SignedHeaders must be lower-case header names separated by semicolons."
         )
