@@ -82,12 +82,22 @@ class StoredAuditEvent:
         return cast(dict[str, object], json.loads(self.record_json))
 
 
+_LENGTHS: dict[str, int | None] = {
+    column.name: cast(sa.String, column.type).length
+    for column in audit_events.columns
+    if isinstance(column.type, sa.String)
+}
+
+
 def _column_text(column: str, value: str | None) -> str | None:
     """``value`` fit for the column: no NUL (PostgreSQL refuses it), valid UTF-8, cut to length."""
     if value is None:
         return None
-    length = cast(sa.String, audit_events.c[column].type).length
-    text = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    length = _LENGTHS[column]
+    if value.isascii():  # ASCII is valid UTF-8 already (most values: ids, ARNs, names)
+        text = value.replace("\x00", "")
+    else:
+        text = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
     return text[:length] if length else text
 
 
