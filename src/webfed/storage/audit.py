@@ -83,7 +83,7 @@ class StoredAuditEvent:
 
 
 _LENGTHS: dict[str, int | None] = {
-    column.name: cast(sa.String, column.type).length
+    column.name: column.type.length
     for column in audit_events.columns
     if isinstance(column.type, sa.String)
 }
