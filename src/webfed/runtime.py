@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from webfed.admin import AdminCredentials
 from webfed.api.context import OperationTable
@@ -32,6 +32,8 @@ from webfed.storage import Store
 from webfed.storage.keys import load_key_ring
 
 if TYPE_CHECKING:
+    from _typeshed import SupportsLenAndGetItem
+
     from webfed.protocol.models import ServiceSpec
 
 __all__ = ["BatchedSystemRandom", "Runtime", "ServiceBinding", "start_runtime", "utc_now"]
@@ -39,6 +41,7 @@ __all__ = ["BatchedSystemRandom", "Runtime", "ServiceBinding", "start_runtime", 
 REVISION_POLL_SECONDS = 1.0
 KEY_RING_RELOAD_SECONDS = 60.0
 _log = get_logger("webfed.runtime")
+_T = TypeVar("_T")
 
 
 def utc_now() -> datetime:
@@ -87,6 +90,14 @@ class BatchedSystemRandom(random.Random):
 
     def randbytes(self, n: int) -> bytes:
         return self._take(n)
+
+    def choice(self, seq: SupportsLenAndGetItem[_T]) -> _T:
+        """A uniform pick; from a sequence of 2..256 items, a power of two long (an alphabet
+        like base32), the low bits of one byte, which are exactly uniform over it."""
+        size = len(seq)
+        if 2 <= size <= 256 and size & (size - 1) == 0:
+            return seq[self._take(1)[0] & (size - 1)]
+        return super().choice(seq)
 
     def seed(self, *args: object, **kwargs: object) -> None:
         """No seed: the bytes come from the operating system."""

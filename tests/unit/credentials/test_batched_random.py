@@ -133,3 +133,32 @@ def test_no_byte_of_the_os_stream_is_handed_out_twice(sizes: list[int]) -> None:
 @given(st.integers(min_value=2, max_value=1000))
 def test_randbelow_stays_in_range(bound: int) -> None:
     assert 0 <= BatchedSystemRandom().randrange(bound) < bound
+
+
+BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def test_choice_from_a_power_of_two_alphabet_uses_one_byte_each() -> None:
+    stream = bytes([0, 31, 32, 255, 7]) + bytes(64)
+    with mock.patch("webfed.runtime.os.urandom", side_effect=_scripted_urandom(stream)):
+        rng = BatchedSystemRandom(batch_bytes=32)
+        picks = "".join(rng.choice(BASE32) for _ in range(5))
+    assert picks == "A7A7H"  # byte & 31: 0, 31, 0, 31, 7
+
+
+def test_every_byte_value_maps_evenly_onto_a_power_of_two_alphabet() -> None:
+    with mock.patch("webfed.runtime.os.urandom", side_effect=_scripted_urandom(bytes(range(256)))):
+        rng = BatchedSystemRandom(batch_bytes=256)
+        picks = [rng.choice(BASE32) for _ in range(256)]
+    assert {picks.count(letter) for letter in BASE32} == {8}  # exactly uniform
+
+
+@pytest.mark.parametrize("alphabet", ["ABC", "0123456789", "x" * 300], ids=["3", "10", "300"])
+def test_choice_from_other_sizes_stays_in_the_sequence(alphabet: str) -> None:
+    rng = BatchedSystemRandom()
+    assert all(rng.choice(alphabet) in alphabet for _ in range(200))
+
+
+def test_choice_from_an_empty_sequence_is_refused() -> None:
+    with pytest.raises(IndexError):
+        BatchedSystemRandom().choice("")
