@@ -44,10 +44,13 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 CONTENT_SHA256_HEADER = "x-amz-content-sha256"
 _SIGNATURE_PARAMETER = "X-Amz-Signature"
 _TOKEN_PARAMETER = "X-Amz-Security-Token"  # noqa: S105 - a parameter name, not a secret
+_EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()  # every GET signs it
 
 
 def hash_payload(body: bytes) -> str:
     """Lower-case hex SHA-256 of a body: the value of an ``x-amz-content-sha256`` header."""
+    if not body:
+        return _EMPTY_BODY_SHA256
     return hashlib.sha256(body).hexdigest()
 
 
@@ -90,6 +93,8 @@ def canonical_query_string(raw_query: str, *, exclude: Iterable[str] = ()) -> st
     has an empty value. ``exclude`` names parameters left out (``X-Amz-Signature``); their
     names are unreserved, so comparing with the encoded key is exact.
     """
+    if not raw_query:
+        return ""
     excluded = frozenset(exclude)
     pairs = sorted(
         (canonical_component(key), canonical_component(value))

@@ -10,7 +10,9 @@ The signing key is an HMAC-SHA256 chain over the scope::
 
 and the signature is the lower-case hex ``HMAC(kSigning, string_to_sign)``. The key depends
 only on (secret, day, region, service), so a verifier keeps recent keys in a small LRU
-(:class:`SigningKeyCache`) keyed by a SHA-256 of the secret, never the secret itself.
+(:class:`SigningKeyCache`) keyed by a SHA-256 of the secret, never the secret itself. Beside
+each key the cache keeps an HMAC already keyed with it (RFC 2104's padded-key hashing done
+once), which :meth:`SigningKeyCache.signing_mac` hands out as a copy per signature.
 """
 
 from __future__ import annotations
@@ -70,11 +72,28 @@ class SigningKeyCache:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1")
         self._maxsize = maxsize
-        self._entries: OrderedDict[tuple[bytes, str, str, str], bytes] = OrderedDict()
+        self._entries: OrderedDict[tuple[bytes, str, str, str], tuple[bytes, hmac.HMAC]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
 
     def signing_key(self, secret_access_key: str, date: str, region: str, service: str) -> bytes:
         """The signing key, derived once per (secret, day, region, service) while cached."""
+        return self._entry(secret_access_key, date, region, service)[0]
+
+    def signing_mac(
+        self, secret_access_key: str, date: str, region: str, service: str
+    ) -> hmac.HMAC:
+        """A fresh HMAC-SHA256 keyed with the signing key: ``update`` it with the string to sign.
+
+        ``signing_mac(...)`` updated with ``text`` gives the same digest as
+        ``compute_signature(signing_key(...), text)``, without keying a new HMAC each time.
+        """
+        return self._entry(secret_access_key, date, region, service)[1].copy()
+
+    def _entry(
+        self, secret_access_key: str, date: str, region: str, service: str
+    ) -> tuple[bytes, hmac.HMAC]:
         fingerprint = hashlib.sha256(secret_access_key.encode("utf-8", "surrogatepass")).digest()
         entry = (fingerprint, date, region, service)
         with self._lock:
@@ -83,11 +102,12 @@ class SigningKeyCache:
                 self._entries.move_to_end(entry)
                 return cached
         derived = derive_signing_key(secret_access_key, date, region, service)
+        keyed = (derived, hmac.new(derived, digestmod=hashlib.sha256))
         with self._lock:
-            self._entries[entry] = derived
+            self._entries[entry] = keyed
             while len(self._entries) > self._maxsize:
                 self._entries.popitem(last=False)
-        return derived
+        return keyed
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -35,7 +35,6 @@ from webfed.core.sigv4.rules import SigningRules
 from webfed.core.sigv4.signing import (
     DEFAULT_KEY_CACHE,
     SigningKeyCache,
-    compute_signature,
     string_to_sign,
 )
 from webfed.errors import (
@@ -122,11 +121,12 @@ def request_signature(
     key_cache: SigningKeyCache = DEFAULT_KEY_CACHE,
 ) -> str:
     """The signature the request should carry, recomputed from scratch."""
-    key = key_cache.signing_key(secret_access_key, parsed.scope_date, parsed.region, parsed.service)
+    mac = key_cache.signing_mac(secret_access_key, parsed.scope_date, parsed.region, parsed.service)
     text = string_to_sign(
         canonical_request(request, parsed, rules), parsed.amz_date, parsed.credential_scope
     )
-    return compute_signature(key, text)
+    mac.update(text.encode("utf-8"))  # what compute_signature does, with the key already in
+    return mac.hexdigest()
 
 
 def verify_signature(
