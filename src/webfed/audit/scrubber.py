@@ -135,6 +135,9 @@ def scrub_mapping(mapping: Mapping[_Key, object], depth: int = 0) -> dict[str, J
         key, kind = _classified(raw_key)
         if kind == _SECRET:
             result[key] = HIDDEN
+        elif type(value) is str:  # most values: short text without a JWT in it stays as it is
+            short = len(value) <= MAX_STRING and "eyJ" not in value
+            result[key] = value if short else scrub_text(value)
         elif kind == _TOKEN_MAP and isinstance(value, Mapping):
             result[key] = {_key(name): HIDDEN for name in list(value)[:MAX_ITEMS]}
         else:
