@@ -284,6 +284,10 @@ SPELLINGS = {
     f",Signature={SIGNATURE}  ",
     "other-order": f"AWS4-HMAC-SHA256 Signature={SIGNATURE}, Credential={CREDENTIAL}, "
     "SignedHeaders=host;x-amz-date",
+    "leading-space": f" AWS4-HMAC-SHA256 Credential={CREDENTIAL}, SignedHeaders=host;x-amz-date, "
+    f"Signature={SIGNATURE}",
+    "tab-after-algorithm": f"AWS4-HMAC-SHA256\tCredential={CREDENTIAL}, "
+    f"SignedHeaders=host;x-amz-date, Signature={SIGNATURE}",
 }
 
 
@@ -322,12 +326,15 @@ separator = st.sampled_from([", ", ",", " , ", ",  ", ", \t"])
     signature=st.sampled_from([SIGNATURE, "zz", "", "a=b"]),
     first=separator,
     second=separator,
+    algorithm=st.sampled_from(
+        ["AWS4-HMAC-SHA256 ", "AWS4-HMAC-SHA256  ", " AWS4-HMAC-SHA256 ", "AWS4-HMAC-SHA1 ", ""]
+    ),
 )
 def test_the_one_match_shortcut_agrees_with_the_tolerant_parser(
-    credential: str, signed: str, signature: str, first: str, second: str
+    credential: str, signed: str, signature: str, first: str, second: str, algorithm: str
 ) -> None:
     authorization = (
-        f"AWS4-HMAC-SHA256 Credential={credential}{first}SignedHeaders={signed}{second}"
+        f"{algorithm}Credential={credential}{first}SignedHeaders={signed}{second}"
         f"Signature={signature}"
     )
     assert parse_outcome(header_request(authorization)) == tolerant_outcome(authorization)

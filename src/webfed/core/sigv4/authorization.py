@@ -48,8 +48,8 @@ _EXPIRES = re.compile(r"[0-9]{1,7}")
 # The spelling every SDK sends, read with one match; anything else (other spacing, other order,
 # odd characters) goes through the tolerant parser, which gives the same result for this form.
 _USUAL_HEADER = re.compile(
-    r"Credential=([\x21-\x2b\x2d-\x7e]+), ?SignedHeaders=([\x21-\x2b\x2d-\x7e]+), ?"
-    r"Signature=([\x21-\x2b\x2d-\x7e]+)"
+    r"AWS4-HMAC-SHA256 Credential=([\x21-\x2b\x2d-\x7e]+), ?"
+    r"SignedHeaders=([\x21-\x2b\x2d-\x7e]+), ?Signature=([\x21-\x2b\x2d-\x7e]+)"
 )
 # A whole well-formed credential, so that the usual case costs one match; on a mismatch the
 # parts are checked one by one to say which is wrong.
@@ -142,13 +142,8 @@ def parse_amz_date(text: str, where: str = "X-Amz-Date") -> datetime:
 def _parse_header(value: str, request: HttpRequest) -> ParsedAuthorization:
     if len(value) > MAX_AUTHORIZATION_LENGTH:
         raise IncompleteSignature("Authorization header is too long.")
-    parts = value.split(maxsplit=1)
-    if not parts or parts[0] != ALGORITHM:
-        raise IncompleteSignature(f"Authorization header must use the '{ALGORITHM}' algorithm.")
     dates = request.header_values("x-amz-date")
-    credential, signed_headers, signature = _header_triple(
-        parts[1] if len(parts) == 2 else "", dated=bool(dates)
-    )
+    credential, signed_headers, signature = _header_triple(value, dated=bool(dates))
     if len(dates) > 1:
         raise IncompleteSignature("Request must not carry more than one X-Amz-Date header.")
     tokens = request.header_values("x-amz-security-token")
@@ -164,17 +159,21 @@ def _parse_header(value: str, request: HttpRequest) -> ParsedAuthorization:
     )
 
 
-def _header_triple(text: str, *, dated: bool) -> tuple[str, str, str]:
-    """Credential, SignedHeaders and Signature, or raise naming everything that is missing.
+def _header_triple(value: str, *, dated: bool) -> tuple[str, str, str]:
+    """Credential, SignedHeaders and Signature of an ``AWS4-HMAC-SHA256`` header, or raise
+    naming the wrong algorithm or everything that is missing.
 
     The spelling SDKs send is read with one match; any other goes through the tolerant parser,
     which reads that spelling the same way.
     """
-    usual = _USUAL_HEADER.fullmatch(text)
+    usual = _USUAL_HEADER.fullmatch(value)
     if usual is not None and dated:
         credential, signed_headers, signature = usual.groups()
         return credential, signed_headers, signature
-    params = _header_parameters(text)
+    parts = value.split(maxsplit=1)
+    if not parts or parts[0] != ALGORITHM:
+        raise IncompleteSignature(f"Authorization header must use the '{ALGORITHM}' algorithm.")
+    params = _header_parameters(parts[1] if len(parts) == 2 else "")
     problems = [
         f"Authorization header requires '{name}' parameter."
         for name in _HEADER_PARAMS
@@ -279,18 +278,18 @@ def _assemble(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
             f"from HTTP: '{scope_date}' != '{amz_date[:8]}', from '{amz_date}'."
         )
-    return ParsedAuthorization(
-        access_key_id=access_key_id,
-        scope_date=scope_date,
-        region=region,
-        service=service,
-        signed_headers=headers,
-        signature=signature,
-        amz_date=amz_date,
-        signed_at=signed_at,
-        presigned=expires is not None,
-        expires=expires,
-        security_token=security_token,
+    return ParsedAuthorization(  # positional: measurably cheaper than eleven keywords
+        access_key_id,
+        scope_date,
+        region,
+        service,
+        headers,
+        signature,
+        amz_date,
+        signed_at,
+        expires is not None,
+        expires,
+        security_token,
     )
 
 

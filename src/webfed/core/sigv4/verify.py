@@ -138,8 +138,7 @@ def verify_signature(
     key_cache: SigningKeyCache = DEFAULT_KEY_CACHE,
 ) -> None:
     """Raise ``SignatureDoesNotMatch`` unless the provided signature is the computed one."""
-    present = request.headers_by_name()
-    if any(name not in present for name in parsed.signed_headers):
+    if not all(map(request.headers_by_name().__contains__, parsed.signed_headers)):
         raise SignatureDoesNotMatch(
             "A header listed in SignedHeaders is missing from the request. "
             + SIGNATURE_MISMATCH_MESSAGE
