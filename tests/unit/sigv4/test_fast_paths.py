@@ -379,3 +379,53 @@ def test_payload_hash_vectors(body: bytes, expected: str) -> None:
 def test_empty_query_is_the_empty_line() -> None:
     assert canonical_query_string("") == ""
     assert canonical_query_string("&") == ""
+
+
+# --- memoised readings ------------------------------------------------------------------------
+
+MODULE = authorization_module
+MEMOISED = {
+    "credential": (MODULE._parse_credential, CREDENTIAL, "AKID/2015/x/y/aws4_request"),
+    "signed-headers": (MODULE._parse_signed_headers, "host;x-amz-date", "Host"),
+    "timestamp": (MODULE._basic_timestamp, "20150830T123600Z", "20150830T240000Z"),
+}
+
+
+@pytest.mark.parametrize("name", list(MEMOISED), ids=list(MEMOISED))
+def test_memoised_readings_equal_fresh_ones_and_never_store_a_refusal(name: str) -> None:
+    reader, good, bad = MEMOISED[name]
+    assert reader(good) == reader.__wrapped__(good)
+    stored = reader.cache_info().currsize
+    for _ in range(3):  # refused every time, fully re-checked, never remembered
+        with pytest.raises((IncompleteSignature, ValueError)):
+            reader(bad)
+    assert reader.cache_info().currsize == stored
+
+
+def unmemoised_outcome(request: HttpRequest) -> ParsedAuthorization | str:
+    with (
+        mock.patch.object(MODULE, "_parse_credential", MODULE._parse_credential.__wrapped__),
+        mock.patch.object(
+            MODULE, "_parse_signed_headers", MODULE._parse_signed_headers.__wrapped__
+        ),
+        mock.patch.object(MODULE, "_basic_timestamp", MODULE._basic_timestamp.__wrapped__),
+    ):
+        return parse_outcome(request)
+
+
+@FAST_SETTINGS
+@given(
+    credential=st.text(alphabet=st.sampled_from(list("AKID/0123aws4_request-")), max_size=40),
+    signed=st.text(alphabet=st.sampled_from(list("host;x-amzdte")), max_size=24),
+    date=st.sampled_from(["20150830T123600Z", "20150830T240000Z", "2015"]),
+)
+def test_memoised_parsing_agrees_with_fresh_parsing(
+    credential: str, signed: str, date: str
+) -> None:
+    authorization = (
+        f"AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders={signed}, Signature=ab"
+    )
+    headers = (("Host", "h"), ("X-Amz-Date", date), ("Authorization", authorization))
+    request = HttpRequest("GET", "/", "", headers)
+    for _ in range(2):  # the second reading comes from the memo when the first was stored
+        assert parse_outcome(request) == unmemoised_outcome(request)

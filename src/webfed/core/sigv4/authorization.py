@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from webfed.core.sigv4.encoding import decode_component, split_query
 from webfed.core.sigv4.request import HttpRequest
@@ -104,7 +105,7 @@ def parse_authorization(request: HttpRequest) -> ParsedAuthorization:
     """Find and parse the request's SigV4 parameters (header form or presigned query form)."""
     header_values = request.header_values("authorization")
     query = _query_auth_parameters(request.raw_query)
-    presigned = any(name in query for name in _PRESIGN_MARKERS)
+    presigned = bool(query) and any(name in query for name in _PRESIGN_MARKERS)
     if header_values and presigned:
         raise IncompleteSignature(
             "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the "
@@ -121,19 +122,27 @@ def parse_authorization(request: HttpRequest) -> ParsedAuthorization:
 
 def parse_amz_date(text: str, where: str = "X-Amz-Date") -> datetime:
     """Parse an ISO 8601 basic timestamp (``20150830T123600Z``) into an aware UTC datetime."""
+    try:
+        return _basic_timestamp(text)
+    except ValueError:
+        raise IncompleteSignature(
+            f"{where} must be an ISO 8601 basic format timestamp such as 20150830T123600Z."
+        ) from None
+
+
+# Every request signed within the same second carries the same X-Amz-Date, every request of a
+# session the same credential scope, and every request of an SDK the same signed-header list:
+# their validated readings are memoised (bounded). A value that fails validation raises and is
+# not stored, so it is checked again, in full, each time it is sent.
+@lru_cache(maxsize=256)
+def _basic_timestamp(text: str) -> datetime:
     # The pattern admits only the basic form with ASCII digits; within it, the C parser reads
     # exactly that form and refuses impossible fields (month 13, second 60). Hour 24, which
     # newer parsers read as the next midnight, is refused here first.
-    if _AMZ_DATE.fullmatch(text) is not None and text[9:11] < "24":
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            pass
-        else:
-            return moment.replace(tzinfo=UTC) if moment.tzinfo is not UTC else moment
-    raise IncompleteSignature(
-        f"{where} must be an ISO 8601 basic format timestamp such as 20150830T123600Z."
-    )
+    if _AMZ_DATE.fullmatch(text) is None or text[9:11] >= "24":
+        raise ValueError("not a basic ISO 8601 UTC timestamp")
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is UTC else moment.replace(tzinfo=UTC)
 
 
 # --- Authorization header form ----------------------------------------------------------------
@@ -293,6 +302,7 @@ def _assemble(
     )
 
 
+@lru_cache(maxsize=4096)
 def _parse_credential(text: str) -> tuple[str, str, str, str]:
     """``(access key id, date, region, service)`` of a well-formed credential, or raise."""
     whole = _CREDENTIAL.fullmatch(text)
@@ -320,6 +330,7 @@ def _parse_credential(text: str) -> tuple[str, str, str, str]:
     return access_key_id, date, region, service  # unreachable: valid parts match _CREDENTIAL
 
 
+@lru_cache(maxsize=256)
 def _parse_signed_headers(text: str) -> tuple[str, ...]:
     names = tuple(text.split(";"))
     if len(names) > MAX_SIGNED_HEADERS:
