@@ -75,6 +75,8 @@ def serve(**options: Any) -> None:
     _export_to_workers(settings, admin.access_key_id, admin.secret_access_key)
     import uvicorn
 
+    from webfed.http.server_protocol import CoalescingHttpToolsProtocol
+
     click.echo(f"webfed listening on {settings.effective_public_url}", err=True)
     uvicorn.run(
         "webfed.http.app:create_app_from_env",
@@ -82,6 +84,7 @@ def serve(**options: Any) -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        http=CoalescingHttpToolsProtocol,  # one write per response (see its module)
         access_log=False,
         log_level="warning",
         server_header=False,
