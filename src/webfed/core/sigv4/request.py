@@ -60,7 +60,8 @@ class HttpRequest:
 
     def header_values(self, name: str) -> tuple[str, ...]:
         """Every value of header ``name`` (case-insensitive), in arrival order."""
-        return self.headers_by_name().get(name.lower(), ())
+        index = self._index if self._index is not None else self.headers_by_name()
+        return index.get(name.lower(), ())
 
     def header_names(self) -> frozenset[str]:
         """The lower-cased names of all headers present."""
