@@ -71,10 +71,12 @@ class IssuerKeySet:
 
     keys: tuple[IssuerKey, ...]
     skipped: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: The ``kid`` of every key (computed once: every token's key lookup asks for it).
+    kids: frozenset[str] = field(init=False, repr=False, compare=False)
 
-    @property
-    def kids(self) -> frozenset[str]:
-        return frozenset(key.kid for key in self.keys if key.kid is not None)
+    def __post_init__(self) -> None:
+        kids = frozenset(key.kid for key in self.keys if key.kid is not None)
+        object.__setattr__(self, "kids", kids)
 
 
 def _unusable_reason(member: Mapping[str, object]) -> str | None:
