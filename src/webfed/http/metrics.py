@@ -25,9 +25,30 @@ _LATENCY = Histogram(
 )
 
 
+# The labelled children per (service, operation, status): prometheus_client builds and looks up
+# the label tuple under a lock at every labels() call; the set of labels in use is small
+# (operations are from the service models, unknown names are "unknown"), so they are kept.
+_CHILDREN: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+_MAX_CHILDREN = 4096
+
+
+def _children(service: str, operation: str, status: int) -> tuple[Counter, Histogram]:
+    key = (service, operation, status)
+    children = _CHILDREN.get(key)
+    if children is None:
+        children = (
+            _REQUESTS.labels(service, operation, str(status)),
+            _LATENCY.labels(service, operation),
+        )
+        if len(_CHILDREN) < _MAX_CHILDREN:
+            _CHILDREN[key] = children
+    return children
+
+
 def observe_request(service: str, operation: str, status: int, seconds: float) -> None:
-    _REQUESTS.labels(service, operation, str(status)).inc()
-    _LATENCY.labels(service, operation).observe(seconds)
+    requests, latency = _children(service, operation, status)
+    requests.inc()
+    latency.observe(seconds)
 
 
 def render() -> bytes:
