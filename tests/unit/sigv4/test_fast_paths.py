@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import webfed.core.sigv4.authorization as authorization_module
+import webfed.core.sigv4.signing as signing_module
 from webfed.core.sigv4 import (
     HttpRequest,
     ParsedAuthorization,
@@ -346,22 +347,51 @@ def test_the_one_match_shortcut_agrees_with_the_tolerant_parser(
 @FAST_SETTINGS
 @given(
     secret=st.text(min_size=1, max_size=40),
-    texts=st.lists(st.text(max_size=64), min_size=1, max_size=3),
+    texts=st.lists(st.text(max_size=200), min_size=1, max_size=3),
 )
-def test_a_copied_keyed_mac_signs_like_compute_signature(secret: str, texts: list[str]) -> None:
+def test_the_cached_hmac_state_signs_like_compute_signature(secret: str, texts: list[str]) -> None:
     cache = SigningKeyCache(maxsize=2)
     key = derive_signing_key(secret, "20150830", "us-east-1", "service")
-    for text in texts:  # each copy starts from the bare key: nothing leaks between signatures
-        mac = cache.signing_mac(secret, "20150830", "us-east-1", "service")
-        mac.update(mac_input(text))
-        assert mac.hexdigest() == hmac.new(key, mac_input(text), hashlib.sha256).hexdigest()
-        if text.isascii():
-            assert mac.hexdigest() == compute_signature(key, text)
+    for text in texts:  # each signature starts from the bare key state: nothing carries over
+        signed = cache.signature(secret, "20150830", "us-east-1", "service", text)
+        assert signed == compute_signature(key, text)
+        assert signed == hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
     assert cache.signing_key(secret, "20150830", "us-east-1", "service") == key
 
 
-def mac_input(text: str) -> bytes:
-    return text.encode("utf-8", "surrogatepass")
+@FAST_SETTINGS
+@given(key=st.binary(max_size=200), message=st.binary(max_size=300))
+def test_keyed_hmac_is_rfc_2104_for_any_key_length(key: bytes, message: bytes) -> None:
+    keyed = signing_module._KeyedHmacSha256(key)
+    assert keyed.hexdigest(message) == hmac.new(key, message, hashlib.sha256).hexdigest()
+    assert keyed.hexdigest(message) == keyed.hexdigest(message)
+    assert repr(keyed) == "_KeyedHmacSha256(<key hidden>)"
+
+
+RFC_4231 = {
+    "case-1": (
+        b"\x0b" * 20,
+        b"Hi There",
+        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+    ),
+    "case-2": (
+        b"Jefe",
+        b"what do ya want for nothing?",
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    ),
+    "case-6-key-longer-than-block": (
+        b"\xaa" * 131,
+        b"Test Using Larger Than Block-Size Key - Hash Key First",
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(RFC_4231), ids=list(RFC_4231))
+def test_rfc_4231_vectors(case: str) -> None:
+    """Published HMAC-SHA-256 vectors (RFC 4231 section 4)."""
+    key, message, expected = RFC_4231[case]
+    assert signing_module._KeyedHmacSha256(key).hexdigest(message) == expected
 
 
 @pytest.mark.parametrize(

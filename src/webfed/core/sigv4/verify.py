@@ -121,12 +121,12 @@ def request_signature(
     key_cache: SigningKeyCache = DEFAULT_KEY_CACHE,
 ) -> str:
     """The signature the request should carry, recomputed from scratch."""
-    mac = key_cache.signing_mac(secret_access_key, parsed.scope_date, parsed.region, parsed.service)
     text = string_to_sign(
         canonical_request(request, parsed, rules), parsed.amz_date, parsed.credential_scope
     )
-    mac.update(text.encode("utf-8"))  # what compute_signature does, with the key already in
-    return mac.hexdigest()
+    return key_cache.signature(
+        secret_access_key, parsed.scope_date, parsed.region, parsed.service, text
+    )
 
 
 def verify_signature(
