@@ -29,8 +29,8 @@ from webfed.storage.schema import UtcDateTime, metadata
 
 __all__ = ["AuditRepository", "StoredAuditEvent", "audit_events"]
 
-# Rows per executemany call: bounds how long one call holds the connection.
-INSERT_CHUNK = 500
+# Rows per executemany call: building and binding 100 rows holds the event loop ~2 ms.
+INSERT_CHUNK = 100
 PRUNE_CHUNK = 5_000
 
 audit_events = sa.Table(
@@ -141,9 +141,9 @@ def _stored(row: Row[tuple[object, ...]]) -> StoredAuditEvent:
     )
 
 
-def _chunks(rows: Sequence[dict[str, object]], size: int) -> Iterator[Sequence[dict[str, object]]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+def _chunks(events: Sequence[AuditEvent], size: int) -> Iterator[Sequence[AuditEvent]]:
+    for start in range(0, len(events), size):
+        yield events[start : start + size]
 
 
 class AuditRepository:
@@ -161,14 +161,15 @@ class AuditRepository:
 
     async def insert_many(self, events: Sequence[AuditEvent]) -> None:
         """Store ``events`` in one transaction: one ``INSERT`` statement, executed for many rows
-        (the driver's ``executemany``), 500 rows at a time. The statement is the same whatever
-        the batch size, so SQLAlchemy compiles it once per process, not once per batch."""
-        rows = [_row(event) for event in events]
-        if not rows:
+        (the driver's ``executemany``), :data:`INSERT_CHUNK` rows at a time. The statement is
+        the same whatever the batch size, so SQLAlchemy compiles it once per process, not once
+        per batch. Rows are built chunk by chunk, between the awaits, so a large batch never
+        holds the event loop (and the requests waiting on it) for long."""
+        if not events:
             return
         async with self._write() as connection:
-            for chunk in _chunks(rows, INSERT_CHUNK):
-                await connection.execute(_INSERT, list(chunk))
+            for chunk in _chunks(events, INSERT_CHUNK):
+                await connection.execute(_INSERT, [_row(event) for event in chunk])
 
     async def tail(
         self,
