@@ -8,7 +8,9 @@ once, so a change made on any node takes effect everywhere within about a second
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from webfed.core.entities import OidcProvider, Role
 from webfed.core.identifiers import parse_policy_arn
@@ -28,17 +30,25 @@ class RolePolicies:
     boundary: Policy | None
 
 
+_T = TypeVar("_T")
+MAX_ENTRIES = 10_000  # per table; names come from requests, so the tables must stay bounded
+
+
 class IamCache:
+    """Cached lookups; a load that raced with an invalidation is returned but not kept."""
+
     def __init__(self, store: Store, account_id: str) -> None:
         self._store = store
         self._account_id = account_id
         self._revision: int | None = None
+        self._generation = 0
         self._roles: dict[str, Role | None] = {}
         self._providers: dict[str, OidcProvider | None] = {}
         self._policies: dict[str, RolePolicies | None] = {}
         self._managed: dict[str, Policy | None] = {}
 
     def invalidate(self) -> None:
+        self._generation += 1
         self._roles.clear()
         self._providers.clear()
         self._policies.clear()
@@ -53,30 +63,40 @@ class IamCache:
         self.invalidate()
         return True
 
+    async def _cached(
+        self, table: dict[str, _T], key: str, load: Callable[[], Awaitable[_T]]
+    ) -> _T:
+        if key in table:
+            return table[key]
+        generation = self._generation
+        value = await load()
+        if generation == self._generation:  # no invalidation while loading: safe to keep
+            if len(table) >= MAX_ENTRIES:
+                del table[next(iter(table))]  # the oldest entry
+            table[key] = value
+        return value
+
     async def role(self, name: str) -> Role | None:
-        key = name.lower()
-        if key not in self._roles:
-            self._roles[key] = await self._store.iam.roles.find(self._account_id, name)
-        return self._roles[key]
+        return await self._cached(
+            self._roles, name.lower(), lambda: self._store.iam.roles.find(self._account_id, name)
+        )
 
     async def provider(self, resource: str) -> OidcProvider | None:
         """The IAM OIDC provider for an issuer URL without its scheme (``host/path``)."""
-        if resource not in self._providers:
-            found = await self._store.iam.providers.find(self._account_id, resource)
-            self._providers[resource] = found
-        return self._providers[resource]
+        return await self._cached(
+            self._providers,
+            resource,
+            lambda: self._store.iam.providers.find(self._account_id, resource),
+        )
 
     async def role_policies(self, name: str) -> RolePolicies | None:
-        key = name.lower()
-        if key not in self._policies:
-            self._policies[key] = await self._load_role_policies(name)
-        return self._policies[key]
+        return await self._cached(
+            self._policies, name.lower(), lambda: self._load_role_policies(name)
+        )
 
     async def managed_policy(self, arn: str) -> Policy | None:
         """The default version of a managed policy of this account, parsed; ``None`` if absent."""
-        if arn not in self._managed:
-            self._managed[arn] = await self._load_managed(arn)
-        return self._managed[arn]
+        return await self._cached(self._managed, arn, lambda: self._load_managed(arn))
 
     async def _load_role_policies(self, name: str) -> RolePolicies | None:
         try:
