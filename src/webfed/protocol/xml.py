@@ -127,16 +127,101 @@ def _metadata(request_id: str) -> str:
     return _element("ResponseMetadata", _element("RequestId", escape_text(request_id)))
 
 
+def _generic_result(operation: OperationSpec, result: Mapping[str, Any]) -> str:
+    """The result element, walked from the compiled output shape (every operation)."""
+    assert operation.output is not None
+    inner = _body(operation.output, result)
+    if operation.result_wrapper:
+        inner = _element(operation.result_wrapper, inner)
+    return inner
+
+
+# --- the one hand-tuned result: AssumeRoleWithWebIdentity (the federation hot path) -------------
+
+_WEB_IDENTITY = "AssumeRoleWithWebIdentity"
+_WEB_IDENTITY_MEMBERS = frozenset(
+    {
+        "Credentials",
+        "SubjectFromWebIdentityToken",
+        "AssumedRoleUser",
+        "PackedPolicySize",
+        "Provider",
+        "Audience",
+        "SourceIdentity",
+    }
+)
+_CREDENTIAL_TEXT = ("AccessKeyId", "SecretAccessKey", "SessionToken")
+_USER_TEXT = ("AssumedRoleId", "Arn")
+_OPTIONAL_TEXT = ("SubjectFromWebIdentityToken", "Provider", "Audience", "SourceIdentity")
+
+
+def _exactly_texts(value: object, names: tuple[str, ...], extra: int) -> bool:
+    """``value`` is a dict holding exactly ``names`` (plus ``extra`` more keys) as ``str``."""
+    return (
+        type(value) is dict
+        and len(value) == len(names) + extra
+        and all(type(value.get(name)) is str for name in names)
+    )
+
+
+def _fits_web_identity(result: Mapping[str, Any]) -> bool:
+    """Whether ``result`` has exactly the shape the hand-tuned encoder writes."""
+    if type(result) is not dict or not result.keys() <= _WEB_IDENTITY_MEMBERS:
+        return False
+    credentials = result.get("Credentials")
+    if not _exactly_texts(credentials, _CREDENTIAL_TEXT, 1):
+        return False
+    assert isinstance(credentials, dict)
+    size = result.get("PackedPolicySize")
+    return (
+        isinstance(credentials.get("Expiration"), datetime)
+        and _exactly_texts(result.get("AssumedRoleUser"), _USER_TEXT, 0)
+        and (size is None or type(size) is int)
+        and all(type(result.get(name)) in (str, type(None)) for name in _OPTIONAL_TEXT)
+    )
+
+
+def _optional_text(parts: list[str], result: Mapping[str, Any], name: str) -> None:
+    value = result.get(name)
+    if value is not None:
+        parts += ("<", name, ">", value.translate(_ESCAPES), "</", name, ">")
+
+
+def _web_identity_result(result: Mapping[str, Any]) -> str:
+    """``AssumeRoleWithWebIdentityResult`` written directly, members in the model's order;
+    byte for byte what :func:`_generic_result` writes (a property test holds them together)."""
+    credentials, user = result["Credentials"], result["AssumedRoleUser"]
+    parts = ["<AssumeRoleWithWebIdentityResult><Credentials>"]
+    for name in _CREDENTIAL_TEXT:
+        _optional_text(parts, credentials, name)
+    parts += ("<Expiration>", iso8601(credentials["Expiration"]), "</Expiration></Credentials>")
+    _optional_text(parts, result, "SubjectFromWebIdentityToken")
+    parts.append("<AssumedRoleUser>")
+    for name in _USER_TEXT:
+        _optional_text(parts, user, name)
+    parts.append("</AssumedRoleUser>")
+    size = result.get("PackedPolicySize")
+    if size is not None:
+        parts += ("<PackedPolicySize>", str(size), "</PackedPolicySize>")
+    for name in ("Provider", "Audience", "SourceIdentity"):
+        _optional_text(parts, result, name)
+    parts.append("</AssumeRoleWithWebIdentityResult>")
+    return "".join(parts)
+
+
+def _result(operation: OperationSpec, result: Mapping[str, Any]) -> str:
+    if operation.name == _WEB_IDENTITY and _fits_web_identity(result):
+        return _web_identity_result(result)
+    return _generic_result(operation, result)
+
+
 def encode_query_response(
     operation: OperationSpec, result: Mapping[str, Any], request_id: str
 ) -> bytes:
     """The XML success document of ``operation``; unknown keys and ``None`` values are skipped."""
     parts = [f'<{operation.name}Response xmlns="{operation.service.xml_namespace}">']
     if operation.output is not None:
-        inner = _body(operation.output, result)
-        if operation.result_wrapper:
-            inner = _element(operation.result_wrapper, inner)
-        parts.append(inner)
+        parts.append(_result(operation, result))
     parts.append(_metadata(request_id))
     parts.append(f"</{operation.name}Response>")
     return "".join(parts).encode("utf-8")
