@@ -2,7 +2,8 @@
 
 ``create_app`` builds it from settings; ``create_app_from_env`` is the factory uvicorn workers
 call (``webfed serve`` hands them the settings and admin credentials through ``WEBFED_*``
-variables, so each worker builds the same app).
+variables, so each worker builds the same app), behind :class:`~webfed.http.front.AwsFrontDoor`
+so that AWS calls skip Starlette's middleware and router.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from webfed.admin import AdminCredentials
 from webfed.api import iam, sts
 from webfed.http import decision, metrics
 from webfed.http.dispatch import handle_aws_request
+from webfed.http.front import AwsFrontDoor
 from webfed.logs import configure_logging, get_logger
 from webfed.protocol.models import load_service
 from webfed.runtime import Runtime, ServiceBinding, start_runtime
@@ -76,7 +78,7 @@ def create_app(settings: Settings, admin: AdminCredentials) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-def create_app_from_env() -> Starlette:
+def create_app_from_env() -> AwsFrontDoor:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
     if not settings.admin_access_key_id or settings.admin_secret_access_key is None:
@@ -86,4 +88,4 @@ def create_app_from_env() -> Starlette:
     admin = AdminCredentials(
         settings.admin_access_key_id, settings.admin_secret_access_key.get_secret_value()
     )
-    return create_app(settings, admin)
+    return AwsFrontDoor(create_app(settings, admin))
