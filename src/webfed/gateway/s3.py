@@ -10,6 +10,12 @@ Resources are ``arn:aws:s3:::BUCKET`` and ``arn:aws:s3:::BUCKET/KEY`` (the key d
 ``ListAllMyBuckets`` has no resource type and is checked against ``*``. Listing carries the
 condition keys ``s3:prefix``, ``s3:delimiter`` and ``s3:max-keys`` when the request gives them.
 
+Some headers make a request need more than its own action (the "Permissions" section of each
+operation, Amazon S3 API Reference): :data:`HEADER_RULES` is that table. Setting an ACL at write
+time (``x-amz-acl``, ``x-amz-grant-*``) needs ``s3:PutObjectAcl``, tags ``s3:PutObjectTagging``,
+Object Lock headers ``s3:PutObjectRetention`` / ``s3:PutObjectLegalHold``, and
+``x-amz-bypass-governance-retention`` ``s3:BypassGovernanceRetention``.
+
 Deny by default: a query parameter that is neither a known sub-resource nor an ordinary
 parameter, or two sub-resources at once, is refused rather than guessed at (the upstream could
 read it as an operation the table does not know).
@@ -27,13 +33,17 @@ from webfed.gateway.checks import AccessCheck, ContextValue
 from webfed.gateway.s3_address import CopySource, parse_copy_source
 
 __all__ = [
+    "DECIDING_HEADERS",
+    "HEADER_RULES",
     "ORDINARY_PARAMETERS",
     "ROUTES",
+    "HeaderRule",
     "Level",
     "S3Operation",
     "S3Request",
     "S3Route",
     "bucket_arn",
+    "bypasses_governance",
     "map_s3_request",
     "object_arn",
 ]
@@ -213,8 +223,22 @@ _LISTING_KEYS = (
     ("delimiter", "s3:delimiter"),
     ("max-keys", "s3:max-keys"),
 )
+_ACL_HEADERS = (
+    "x-amz-acl",
+    "x-amz-grant-full-control",
+    "x-amz-grant-read",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write",
+    "x-amz-grant-write-acp",
+)
+_RETENTION_HEADERS = ("x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date")
+_LEGAL_HOLD_HEADER = "x-amz-object-lock-legal-hold"
+_BYPASS_HEADER = "x-amz-bypass-governance-retention"
 _HEADER_KEYS = (
-    ("x-amz-acl", "s3:x-amz-acl"),
+    *((header, f"s3:{header}") for header in _ACL_HEADERS),
+    ("x-amz-object-lock-mode", "s3:object-lock-mode"),
+    ("x-amz-object-lock-retain-until-date", "s3:object-lock-retain-until-date"),
+    (_LEGAL_HOLD_HEADER, "s3:object-lock-legal-hold"),
     ("x-amz-server-side-encryption", "s3:x-amz-server-side-encryption"),
     ("x-amz-storage-class", "s3:x-amz-storage-class"),
     ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
@@ -223,6 +247,60 @@ _HEADER_KEYS = (
 _COPYING = frozenset({"PutObject", "UploadPart"})
 _LISTING = frozenset({"ListObjects", "ListObjectVersions"})
 _WRITING = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload"})
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderRule:
+    """``actions`` are also needed when ``operations`` carry any of ``headers``.
+
+    A header counts when present, unless its value (lower-cased, trimmed) is in ``inert``:
+    presence is what the upstream acts on, so anything but an explicit no-op value counts.
+    """
+
+    operations: frozenset[str]
+    headers: tuple[str, ...]
+    actions: tuple[str, ...]
+    inert: frozenset[str] = frozenset()
+
+    def applies(self, operation: str, headers: Mapping[str, str]) -> bool:
+        if operation not in self.operations:
+            return False
+        return any(
+            name in headers and headers[name].strip().lower() not in self.inert
+            for name in self.headers
+        )
+
+
+_CREATING_BUCKET = frozenset({"CreateBucket"})
+_FALSE = frozenset({"false"})
+
+HEADER_RULES: tuple[HeaderRule, ...] = (
+    HeaderRule(_WRITING, ("x-amz-tagging",), ("s3:PutObjectTagging",), frozenset({""})),
+    HeaderRule(_WRITING, _ACL_HEADERS, ("s3:PutObjectAcl",)),
+    HeaderRule(_WRITING, _RETENTION_HEADERS, ("s3:PutObjectRetention",)),
+    HeaderRule(_WRITING, (_LEGAL_HOLD_HEADER,), ("s3:PutObjectLegalHold",)),
+    HeaderRule(
+        frozenset({"DeleteObject", "PutObjectRetention"}),
+        (_BYPASS_HEADER,),
+        ("s3:BypassGovernanceRetention",),
+        _FALSE,
+    ),
+    HeaderRule(_CREATING_BUCKET, _ACL_HEADERS, ("s3:PutBucketAcl",)),
+    HeaderRule(_CREATING_BUCKET, ("x-amz-object-ownership",), ("s3:PutBucketOwnershipControls",)),
+    HeaderRule(
+        _CREATING_BUCKET,
+        ("x-amz-bucket-object-lock-enabled",),
+        ("s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning"),
+        _FALSE,
+    ),
+)
+"""Headers that make an operation need further actions, on the same resource."""
+
+DECIDING_HEADERS = frozenset(
+    {header for rule in HEADER_RULES for header in rule.headers}
+    | {header for header, _ in _HEADER_KEYS}
+)
+"""Headers whose value changes what is authorized: a repeated one must be refused."""
 
 
 def bucket_arn(bucket: str) -> str:
@@ -268,6 +346,12 @@ def _context(request: S3Request, route: S3Route) -> dict[str, ContextValue]:
     return context
 
 
+def bypasses_governance(headers: Mapping[str, str]) -> bool:
+    """Whether ``x-amz-bypass-governance-retention`` asks for a bypass (any value but false)."""
+    value = headers.get(_BYPASS_HEADER)
+    return value is not None and value.strip().lower() not in _FALSE
+
+
 def _tag_context(tagging: str) -> dict[str, ContextValue]:
     """``s3:RequestObjectTagKeys`` and ``s3:RequestObjectTag/<key>`` from ``x-amz-tagging``."""
     pairs = parse_qsl(tagging, keep_blank_values=True)
@@ -301,22 +385,30 @@ def _operation_name(request: S3Request, route: S3Route, copying: bool) -> str:
     return route.operation
 
 
+def _actions(request: S3Request, route: S3Route, name: str) -> tuple[str, ...]:
+    """The route's actions (its version variant with ``versionId``), then the headers' own."""
+    versioned = "versionId" in request.query and route.version_actions is not None
+    actions = route.version_actions if versioned and route.version_actions else route.actions
+    for rule in HEADER_RULES:
+        if rule.applies(name, request.headers):
+            actions = (*actions, *rule.actions)
+    return actions
+
+
 def map_s3_request(request: S3Request) -> S3Operation:
     """The operation and every check it needs; raises ``AccessDenied`` for what is unknown."""
     route = _find_route(request)
     copy_header = request.headers.get("x-amz-copy-source")
     copying = copy_header is not None and route.operation in _COPYING
     name = _operation_name(request, route, copying)
-    versioned = "versionId" in request.query and route.version_actions is not None
-    actions = route.version_actions if versioned and route.version_actions else route.actions
     context = _context(request, route)
     tagging = request.headers.get("x-amz-tagging")
     if tagging is not None and name in _WRITING:
         context.update(_tag_context(tagging))
     resource = _resource(request)
-    checks = [AccessCheck.of(action, resource, context) for action in actions]
-    if tagging and name in _WRITING:
-        checks.append(AccessCheck.of("s3:PutObjectTagging", resource, context))
+    checks = [
+        AccessCheck.of(action, resource, context) for action in _actions(request, route, name)
+    ]
     if copying and copy_header is not None:
         checks.insert(0, _copy_checks(parse_copy_source(copy_header)))
     if name == "DeleteObjects":

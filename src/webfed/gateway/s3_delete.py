@@ -1,8 +1,9 @@
 """``DeleteObjects`` (``POST /BUCKET?delete``): one check per key named in the body.
 
 S3 checks ``s3:DeleteObject`` (``s3:DeleteObjectVersion`` with a version id) for every object
-the XML body lists ("DeleteObjects", Amazon S3 API Reference; at most 1,000 keys). The body is
-small and is read whole before anything reaches the upstream. A document type declaration is
+the XML body lists, plus ``s3:BypassGovernanceRetention`` when the request bypasses
+governance-mode retention ("DeleteObjects", Amazon S3 API Reference; at most 1,000 keys). The
+body is small and is read whole before anything reaches the upstream. A document type declaration is
 refused outright, so no entity can be expanded.
 """
 
@@ -52,8 +53,14 @@ def _object_entry(element: ElementTree.Element) -> tuple[str, str | None]:
     return key, version
 
 
-def delete_objects_checks(bucket: str, body: bytes) -> tuple[AccessCheck, ...]:
-    """One delete check per listed object; raises on a malformed or oversized body."""
+def delete_objects_checks(
+    bucket: str, body: bytes, *, bypass_governance: bool = False
+) -> tuple[AccessCheck, ...]:
+    """One delete check per listed object; raises on a malformed or oversized body.
+
+    With ``bypass_governance`` (``x-amz-bypass-governance-retention``, which applies to every
+    object of the request) each object also needs ``s3:BypassGovernanceRetention``.
+    """
     root = _parse(body)
     entries = [_object_entry(child) for child in root if _local(child.tag) == "Object"]
     if not entries:
@@ -69,4 +76,6 @@ def delete_objects_checks(bucket: str, body: bytes) -> tuple[AccessCheck, ...]:
             checks.append(
                 AccessCheck.of("s3:DeleteObjectVersion", resource, {"s3:versionid": version})
             )
+        if bypass_governance:
+            checks.append(AccessCheck.of("s3:BypassGovernanceRetention", resource))
     return tuple(checks)

@@ -34,7 +34,13 @@ from webfed.gateway.proxy import (
     forwarded_request_headers,
     relay_response,
 )
-from webfed.gateway.s3 import S3Operation, S3Request, map_s3_request
+from webfed.gateway.s3 import (
+    DECIDING_HEADERS,
+    S3Operation,
+    S3Request,
+    bypasses_governance,
+    map_s3_request,
+)
 from webfed.gateway.s3_address import S3Address, locate
 from webfed.gateway.s3_delete import MAX_DELETE_BODY, delete_objects_checks
 from webfed.verify import VerifiedCaller
@@ -48,20 +54,13 @@ _EMPTY_SHA256 = sigv4.hash_payload(b"")
 _STREAMING = frozenset(
     {sigv4.STREAMING_SIGNED, sigv4.STREAMING_SIGNED_TRAILER, sigv4.STREAMING_UNSIGNED_TRAILER}
 )
-_SINGLE_HEADERS = frozenset(
-    {
-        "host",
-        "content-length",
-        "x-amz-copy-source",
-        "x-amz-tagging",
-        "x-amz-acl",
-        "x-amz-server-side-encryption",
-        "x-amz-storage-class",
-        "x-amz-metadata-directive",
-        "x-amz-decoded-content-length",
-        "x-amz-trailer",
-    }
-)
+_SINGLE_HEADERS = DECIDING_HEADERS | {
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "x-amz-decoded-content-length",
+    "x-amz-trailer",
+}
 _CHUNKED_HEADERS = frozenset(
     {"x-amz-decoded-content-length", "x-amz-trailer", "x-amz-sdk-checksum-algorithm"}
 )
@@ -154,7 +153,8 @@ class S3Gateway:
         checks: tuple[AccessCheck, ...] = operation.checks
         if operation.needs_body and address.bucket is not None:
             body = await self._small_body(receive, payload)
-            checks = delete_objects_checks(address.bucket, body)
+            bypass = bypasses_governance(headers)
+            checks = delete_objects_checks(address.bucket, body, bypass_governance=bypass)
         else:
             body = self._body(receive, payload, headers)
         await self.access.authorize(

@@ -198,7 +198,12 @@ def test_upload_part_copy() -> None:
 def test_put_object_with_tags_needs_put_object_tagging() -> None:
     headers = {"x-amz-tagging": "team=red&level=3", "x-amz-acl": "private"}
     mapped = map_s3_request(request("PUT", "object", headers=headers))
-    assert [c.action for c in mapped.checks] == ["s3:PutObject", "s3:PutObjectTagging"]
+    # Any ACL header, even a private canned ACL, also needs s3:PutObjectAcl (PutObject page).
+    assert [c.action for c in mapped.checks] == [
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:PutObjectAcl",
+    ]
     context = mapped.checks[0].context
     assert context["s3:RequestObjectTagKeys"] == ("team", "level")
     assert context["s3:RequestObjectTag/team"] == "red"

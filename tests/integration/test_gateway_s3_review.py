@@ -1,0 +1,124 @@
+"""The reviewer's findings on the S3 gateway (webfed issue 5), end to end: a real webfed server,
+a real gateway process, a real moto upstream, boto3 and raw HTTP clients.
+
+Alice may read, write and delete under ``alice/`` only. Each test tries to reach Bob's object or
+to do more than ``s3:PutObject`` allows, and checks the upstream afterwards.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import botocore.exceptions
+import httpx
+import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tests.integration.test_federation_harness import Federation, federation
+from tests.integration.test_gateway_harness import Gateway, MotoServer, game_role
+from tests.integration.test_gateway_s3 import (
+    BUCKET,
+    game_statements,
+    servers,
+    streaming_headers,
+)
+from webfed.core import sigv4
+from webfed.core.sigv4 import chunk_signature
+
+__all__ = ["federation", "servers"]
+
+VICTIM = "bob/secret.txt"
+VICTIM_BODY = b"bob's save"
+
+
+@pytest.fixture(scope="module")
+def alice(federation: Federation, servers: tuple[MotoServer, Gateway]) -> dict[str, Any]:
+    game = game_role(federation, game_statements(federation.prefix))
+    return game.player("alice")
+
+
+@pytest.fixture
+def upstream(servers: tuple[MotoServer, Gateway]) -> Iterator[Any]:
+    """The upstream itself, with Bob's object in place before each test."""
+    client = servers[0].client("s3")
+    client.put_object(Bucket=BUCKET, Key=VICTIM, Body=VICTIM_BODY)
+    yield client
+
+
+@pytest.fixture
+def s3(servers: tuple[MotoServer, Gateway], alice: dict[str, Any]) -> Any:
+    return servers[1].client(alice)
+
+
+def victim_intact(upstream: Any) -> bool:
+    return bool(upstream.get_object(Bucket=BUCKET, Key=VICTIM)["Body"].read() == VICTIM_BODY)
+
+
+def stored(upstream: Any, key: str) -> bool:
+    try:
+        upstream.head_object(Bucket=BUCKET, Key=key)
+    except botocore.exceptions.ClientError:
+        return False
+    return True
+
+
+def refused(call: Any) -> dict[str, Any]:
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        call()
+    response: dict[str, Any] = caught.value.response
+    return response
+
+
+# --- finding 3: headers that need more than s3:PutObject ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s3, key: s3.put_object(Bucket=BUCKET, Key=key, Body=b"x", ACL="public-read"),
+        lambda s3, key: s3.put_object(
+            Bucket=BUCKET, Key=key, Body=b"x", GrantFullControl='id="someone-else"'
+        ),
+        lambda s3, key: s3.create_multipart_upload(Bucket=BUCKET, Key=key, ACL="public-read"),
+        lambda s3, key: s3.copy_object(
+            Bucket=BUCKET,
+            Key=key,
+            CopySource={"Bucket": BUCKET, "Key": "alice/source.txt"},
+            ACL="public-read-write",
+        ),
+        lambda s3, key: s3.put_object(
+            Bucket=BUCKET, Key=key, Body=b"x", ObjectLockLegalHoldStatus="ON"
+        ),
+    ],
+    ids=["put-canned-acl", "put-grant", "multipart-acl", "copy-acl", "put-legal-hold"],
+)
+def test_acl_and_lock_headers_need_their_own_permission(
+    s3: Any, upstream: Any, call: Any, request: pytest.FixtureRequest
+) -> None:
+    upstream.put_object(Bucket=BUCKET, Key="alice/source.txt", Body=b"source")
+    key = f"alice/headers-{request.node.callspec.id}.txt"
+    error = refused(lambda: call(s3, key))
+    assert error["Error"]["Code"] == "AccessDenied"
+    assert not stored(upstream, key)
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")  # the same write without the header
+    assert stored(upstream, key)
+
+
+def test_bypassing_governance_needs_its_own_permission(s3: Any, upstream: Any) -> None:
+    upstream.put_object(Bucket=BUCKET, Key="alice/locked.txt", Body=b"x")
+    error = refused(
+        lambda: s3.delete_object(
+            Bucket=BUCKET, Key="alice/locked.txt", BypassGovernanceRetention=True
+        )
+    )
+    assert error["Error"]["Code"] == "AccessDenied"
+    delete = {"Objects": [{"Key": "alice/locked.txt"}]}
+    error = refused(
+        lambda: s3.delete_objects(Bucket=BUCKET, Delete=delete, BypassGovernanceRetention=True)
+    )
+    assert error["Error"]["Code"] == "AccessDenied"
+    assert stored(upstream, "alice/locked.txt")
