@@ -42,10 +42,20 @@ def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return result
 
 
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def _freeze(value: object, depth: int) -> JsonValue:
     if depth > MAX_JSON_DEPTH:
         raise MalformedJson("nesting too deep")
     if isinstance(value, dict):
+        if depth < MAX_JSON_DEPTH:  # scalar members need no deeper call (claims mostly are)
+            return MappingProxyType(
+                {
+                    key: item if type(item) in _SCALAR_TYPES else _freeze(item, depth + 1)
+                    for key, item in value.items()
+                }
+            )
         return MappingProxyType({key: _freeze(item, depth + 1) for key, item in value.items()})
     if isinstance(value, list):
         return tuple(_freeze(item, depth + 1) for item in value)
