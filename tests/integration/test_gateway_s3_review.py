@@ -7,7 +7,6 @@ to do more than ``s3:PutObject`` allows, and checks the upstream afterwards.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,10 +23,7 @@ from tests.integration.test_gateway_s3 import (
     BUCKET,
     game_statements,
     servers,
-    streaming_headers,
 )
-from webfed.core import sigv4
-from webfed.core.sigv4 import chunk_signature
 
 __all__ = ["federation", "servers"]
 
@@ -122,3 +118,81 @@ def test_bypassing_governance_needs_its_own_permission(s3: Any, upstream: Any) -
     )
     assert error["Error"]["Code"] == "AccessDenied"
     assert stored(upstream, "alice/locked.txt")
+
+
+# --- finding 5: the copy source and DeleteObjects keys obey the key rule ---------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"Bucket": BUCKET, "Key": "alice/../bob/secret.txt"},
+        {"Bucket": BUCKET, "Key": "alice/./../bob/secret.txt"},
+    ],
+    ids=["dotdot", "dot-and-dotdot"],
+)
+def test_copy_from_a_dotted_source_is_refused(s3: Any, upstream: Any, source: Any) -> None:
+    error = refused(
+        lambda: s3.copy_object(Bucket=BUCKET, Key="alice/stolen.txt", CopySource=source)
+    )
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error["Error"]["Code"] == "InvalidParameterValue"
+    assert not stored(upstream, "alice/stolen.txt")
+
+
+def signed(
+    gateway: Gateway,
+    credentials: dict[str, Any],
+    method: str,
+    key: str,
+    headers: dict[str, str],
+    body: bytes = b"",
+) -> tuple[str, dict[str, str]]:
+    """URL and headers of a request botocore signed exactly as given (no re-encoding)."""
+    url = f"{gateway.url}/{BUCKET}/{key}"
+    request = AWSRequest(method=method, url=url, data=body, headers=headers)
+    secret = credentials["SecretAccessKey"]
+    identity = Credentials(credentials["AccessKeyId"], secret, credentials["SessionToken"])
+    S3SigV4Auth(identity, "s3", "us-east-1").add_auth(request)
+    return url, dict(request.headers.items())
+
+
+@pytest.mark.parametrize(
+    "source",
+    [f"{BUCKET}/alice/%2E%2E/bob/secret.txt", f"/{BUCKET}/alice/%2e%2e/bob/secret.txt"],
+    ids=["upper", "lower"],
+)
+def test_copy_from_a_percent_encoded_dotted_source_is_refused(
+    servers: tuple[MotoServer, Gateway], alice: dict[str, Any], upstream: Any, source: str
+) -> None:
+    headers = {"x-amz-copy-source": source}
+    url, signed_headers = signed(servers[1], alice, "PUT", "alice/stolen.txt", headers)
+    response = httpx.put(url, headers=signed_headers)
+    assert response.status_code == 400, response.text
+    assert b"InvalidParameterValue" in response.content
+    assert not stored(upstream, "alice/stolen.txt")
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["alice/../bob/secret.txt", "alice/./../bob/secret.txt", "alice/.."],
+    ids=["dotdot", "dot-and-dotdot", "dotdot-last"],
+)
+def test_delete_objects_with_a_dotted_key_is_refused(s3: Any, upstream: Any, key: str) -> None:
+    error = refused(lambda: s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": key}]}))
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert victim_intact(upstream)
+
+
+def test_ordinary_copy_and_bulk_delete_still_work(s3: Any, upstream: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="alice/a..b/.c", Body=b"dots inside names")
+    s3.copy_object(
+        Bucket=BUCKET, Key="alice/copy.txt", CopySource={"Bucket": BUCKET, "Key": "alice/a..b/.c"}
+    )
+    assert upstream.get_object(Bucket=BUCKET, Key="alice/copy.txt")["Body"].read() == (
+        b"dots inside names"
+    )
+    objects = [{"Key": "alice/copy.txt"}, {"Key": "alice/a..b/.c"}]
+    result = s3.delete_objects(Bucket=BUCKET, Delete={"Objects": objects})
+    assert sorted(item["Key"] for item in result["Deleted"]) == ["alice/a..b/.c", "alice/copy.txt"]
+    assert not stored(upstream, "alice/copy.txt")

@@ -12,7 +12,7 @@ them literally, but an upstream that resolved them would act on another key than
 authorized. The gateway always talks path-style
 to its upstream, reusing the client's encoded key bytes unchanged, so nothing is re-encoded.
 ``x-amz-copy-source`` names the source of a copy as ``BUCKET/KEY[?versionId=ID]``, URL-encoded
-("CopyObject", Amazon S3 API Reference).
+("CopyObject", Amazon S3 API Reference); its key is held to the same rule (:func:`check_key`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, unquote
 
 from webfed.errors import InvalidParameterValue, ValidationError
 
-__all__ = ["CopySource", "S3Address", "locate", "parse_copy_source"]
+__all__ = ["MAX_KEY_BYTES", "CopySource", "S3Address", "check_key", "locate", "parse_copy_source"]
 
 # Loose on purpose (legacy buckets may have upper case or underscores), strict on what matters:
 # no slash, no control characters, bounded length.
@@ -63,20 +63,31 @@ def _virtual_bucket(host: str, suffixes: tuple[str, ...]) -> str | None:
     return None
 
 
-def _decode_key(raw: str) -> str:
+def _unquote_strict(raw: str) -> str:
     try:
-        key = unquote(raw, encoding="utf-8", errors="strict")
+        return unquote(raw, encoding="utf-8", errors="strict")
     except UnicodeDecodeError as error:
         raise InvalidParameterValue("The object key is not valid UTF-8.") from error
-    if any("\udc80" <= character <= "\udcff" for character in key):
+
+
+def check_key(key: str) -> str:
+    """``key`` (decoded) if the gateway may authorize it: the one rule for every key it sees.
+
+    Applied to the request's own key, the source of a copy and each key of ``DeleteObjects``.
+    """
+    if any("\ud800" <= character <= "\udfff" for character in key):
         raise InvalidParameterValue("The object key is not valid UTF-8.")
-    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise InvalidParameterValue("Your key is too long.")
     if any(segment in (".", "..") for segment in key.split("/")):
         # S3 keeps such keys literally, but an upstream that resolves dot segments would serve
         # another key than the one authorized: refused rather than risked.
         raise InvalidParameterValue("The gateway refuses object keys with '.' or '..' segments.")
     return key
+
+
+def _decode_key(raw: str) -> str:
+    return check_key(_unquote_strict(raw))
 
 
 def _check_bucket(bucket: str) -> str:
@@ -106,15 +117,15 @@ def locate(host: str, raw_path: str, virtual_host_suffixes: tuple[str, ...] = ()
 def parse_copy_source(value: str) -> CopySource:
     """Read ``x-amz-copy-source``: ``[/]BUCKET/KEY[?versionId=ID]``, URL-encoded."""
     raw_path, _, raw_query = value.strip().partition("?")
-    path = unquote(raw_path).lstrip("/")
+    path = _unquote_strict(raw_path)
+    path = path[1:] if path.startswith("/") else path
     if path.startswith("arn:"):
         raise InvalidParameterValue("Copying from an access point is not supported.")
     bucket, _, key = path.partition("/")
     if not bucket or not key:
         raise InvalidParameterValue("Copy Source must mention the source bucket and key.")
     _check_bucket(bucket)
-    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
-        raise InvalidParameterValue("Your key is too long.")
+    check_key(key)
     query = dict(parse_qsl(raw_query, keep_blank_values=True))
     unknown = set(query) - {"versionId"}
     if unknown:

@@ -3,8 +3,10 @@
 S3 checks ``s3:DeleteObject`` (``s3:DeleteObjectVersion`` with a version id) for every object
 the XML body lists, plus ``s3:BypassGovernanceRetention`` when the request bypasses
 governance-mode retention ("DeleteObjects", Amazon S3 API Reference; at most 1,000 keys). The
-body is small and is read whole before anything reaches the upstream. A document type declaration is
-refused outright, so no entity can be expanded.
+body is small and is read whole before anything reaches the upstream. A document type
+declaration is refused outright, so no entity can be expanded. Every key obeys the rule of the
+request path's own key (:func:`webfed.gateway.s3_address.check_key`: no ``.``/``..``
+segments, at most 1,024 bytes), so a listed key cannot name what the path could not.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from xml.etree import ElementTree
 from webfed.errors import InvalidParameterValue
 from webfed.gateway.checks import AccessCheck
 from webfed.gateway.s3 import object_arn
+from webfed.gateway.s3_address import check_key
 
 __all__ = ["MAX_DELETE_BODY", "MAX_DELETE_KEYS", "delete_objects_checks"]
 
@@ -21,8 +24,9 @@ MAX_DELETE_KEYS = 1000
 MAX_DELETE_BODY = 2 * 1024 * 1024
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+def _local(tag: object) -> str:
+    """An element's name without its namespace; "" for a comment or processing instruction."""
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def _parse(body: bytes) -> ElementTree.Element:
@@ -30,9 +34,14 @@ def _parse(body: bytes) -> ElementTree.Element:
         raise InvalidParameterValue("The Delete request body is too large.")
     if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
         raise InvalidParameterValue("The XML you provided was not well-formed.")
+    # Comments and processing instructions are kept as nodes, so one inside a Key is seen (and
+    # refused) instead of silently dropped: another parser could read that Key differently.
+    builder = ElementTree.TreeBuilder(insert_comments=True, insert_pis=True)
+    parser = ElementTree.XMLParser(target=builder)  # noqa: S314 - no DTD: refused above
     try:
         # No DTD can be present (checked above), so no entity expansion can happen.
-        root = ElementTree.fromstring(body)  # noqa: S314
+        parser.feed(body)
+        root = parser.close()
     except ElementTree.ParseError as error:
         raise InvalidParameterValue("The XML you provided was not well-formed.") from error
     if _local(root.tag) != "Delete":
@@ -40,17 +49,27 @@ def _parse(body: bytes) -> ElementTree.Element:
     return root
 
 
+def _text(element: ElementTree.Element) -> str:
+    """The element's text; refused when anything (element, comment, PI) is nested in it."""
+    if len(element):
+        raise InvalidParameterValue("The XML you provided was not well-formed.")
+    return element.text or ""
+
+
 def _object_entry(element: ElementTree.Element) -> tuple[str, str | None]:
-    key: str | None = None
-    version: str | None = None
+    """``(key, version id)`` of one ``<Object>``; a repeated Key or VersionId is refused
+    (parsers differ on which one wins: what is authorized must be what is deleted)."""
+    found: dict[str, str] = {}
     for child in element:
-        if _local(child.tag) == "Key":
-            key = child.text or ""
-        elif _local(child.tag) == "VersionId":
-            version = child.text or None
+        name = _local(child.tag)
+        if name in ("Key", "VersionId"):
+            if name in found:
+                raise InvalidParameterValue(f"An Object of a Delete request has two {name}s.")
+            found[name] = _text(child)
+    key = found.get("Key")
     if not key:
         raise InvalidParameterValue("Every Object of a Delete request needs a Key.")
-    return key, version
+    return check_key(key), found.get("VersionId") or None
 
 
 def delete_objects_checks(
