@@ -13,7 +13,8 @@ spelling) and ``json_code`` (JSON 1.0/1.1 spelling, defaulting to ``code``).
     ├── RequestError                     malformed or invalid requests (protocol level)
     │   ├── InvalidAction, MissingAction, MissingParameter, ValidationError,
     │   ├── InvalidParameterValue, InvalidParameterCombination, InvalidQueryParameter,
-    │   ├── MalformedQueryString, SerializationError, UnknownOperation, RequestEntityTooLarge
+    │   ├── MalformedQueryString, SerializationError, UnknownOperation, RequestEntityTooLarge,
+    │   ├── IncompleteBody
     │   └── InvalidParameterException (Cognito spelling of a validation failure)
     ├── AuthError                        who is calling, and may they
     │   ├── MissingAuthenticationToken, IncompleteSignature, InvalidClientTokenId,
@@ -47,6 +48,7 @@ __all__ = [
     "IDPCommunicationError",
     "IDPRejectedClaim",
     "IamError",
+    "IncompleteBody",
     "IncompleteSignature",
     "InternalErrorException",
     "InternalFailure",
@@ -203,6 +205,12 @@ class SerializationError(RequestError):
 class RequestEntityTooLarge(RequestError):
     code = "RequestEntityTooLarge"
     status = 413
+
+
+class IncompleteBody(RequestError):
+    """The body is shorter or longer than its declared Content-Length (S3's spelling)."""
+
+    code = "IncompleteBody"
 
 
 # --- authentication and authorization ---------------------------------------------------------

@@ -7,6 +7,8 @@ to do more than ``s3:PutObject`` allows, and checks the upstream afterwards.
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +25,10 @@ from tests.integration.test_gateway_s3 import (
     BUCKET,
     game_statements,
     servers,
+    streaming_headers,
 )
+from webfed.core import sigv4
+from webfed.core.sigv4 import chunk_signature
 
 __all__ = ["federation", "servers"]
 
@@ -196,3 +201,67 @@ def test_ordinary_copy_and_bulk_delete_still_work(s3: Any, upstream: Any) -> Non
     result = s3.delete_objects(Bucket=BUCKET, Delete={"Objects": objects})
     assert sorted(item["Key"] for item in result["Deleted"]) == ["alice/a..b/.c", "alice/copy.txt"]
     assert not stored(upstream, "alice/copy.txt")
+
+
+# --- finding 4: no byte past the forwarded Content-Length reaches the upstream ---------------
+
+
+def smuggled_delete(upstream_url: str) -> bytes:
+    """A whole second request, for the upstream to read after the first one's body."""
+    host = upstream_url.removeprefix("http://")
+    return (
+        f"DELETE /{BUCKET}/{VICTIM} HTTP/1.1\r\nhost: {host}\r\ncontent-length: 0\r\n\r\n"
+    ).encode()
+
+
+def slowly(pieces: list[bytes]) -> Iterator[bytes]:
+    """Pieces apart in time, so the gateway receives (and could release) each on its own."""
+    for piece in pieces:
+        yield piece
+        time.sleep(0.2)
+
+
+def test_aws_chunked_body_longer_than_declared_is_cut_off(
+    servers: tuple[MotoServer, Gateway], alice: dict[str, Any], upstream: Any
+) -> None:
+    moto, gateway = servers
+    key = "alice/smuggle.bin"
+    payloads = [b"hello", smuggled_delete(moto.url), b"X"]
+    headers, chain = streaming_headers(gateway, alice, key, sigv4.STREAMING_SIGNED, 5)
+    pieces = []
+    previous = chain.seed_signature
+    for payload in [*payloads, b""]:  # every chunk correctly signed: only the length lies
+        previous = chunk_signature(chain, previous, payload)
+        pieces.append(f"{len(payload):x};chunk-signature={previous}\r\n".encode() + payload)
+        pieces[-1] += b"\r\n"
+    headers["content-length"] = str(sum(len(piece) for piece in pieces))
+    response = httpx.put(f"{gateway.url}/{BUCKET}/{key}", headers=headers, content=slowly(pieces))
+    assert response.status_code == 400, response.text
+    time.sleep(0.3)  # a smuggled request, had it gone through, would have run by now
+    assert victim_intact(upstream)
+    assert not stored(upstream, key)
+
+
+def test_plain_body_cannot_outgrow_its_content_length(
+    servers: tuple[MotoServer, Gateway], alice: dict[str, Any], upstream: Any
+) -> None:
+    """Both framings at once (RFC 9112 section 6.3 says chunked wins): never forward both."""
+    moto, gateway = servers
+    key = "alice/framing.bin"
+    headers = {"x-amz-content-sha256": "UNSIGNED-PAYLOAD", "content-length": "5"}
+    _, signed_headers = signed(gateway, alice, "PUT", key, headers)
+    payload = b"hello" + smuggled_delete(moto.url)
+    head = f"PUT /{BUCKET}/{key} HTTP/1.1\r\n" + "".join(
+        f"{name}: {value}\r\n" for name, value in signed_headers.items()
+    )
+    head += "transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+    body = f"{len(payload):x}\r\n".encode() + payload + b"\r\n0\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as connection:
+        connection.sendall(head.encode() + body)
+        reply = b""
+        while chunk := connection.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:300]
+    time.sleep(0.3)
+    assert victim_intact(upstream)
+    assert not stored(upstream, key)

@@ -11,6 +11,12 @@ Nothing is buffered whole. Each stream checks the body against what the client s
 A check can only fail at the end, so the last piece of every body is held back until the
 check has passed: if it fails, the upstream never receives the whole ``Content-Length`` and
 discards the request instead of storing a body the client did not sign.
+
+The length is enforced both ways (RFC 9112 section 6.3: a message is exactly as long as its
+framing says): the upstream is told a ``Content-Length`` (the client's, or
+``x-amz-decoded-content-length`` for ``aws-chunked``), and a body that would outgrow it fails
+*before* the excess is released. Bytes past the declared length would otherwise be read by the
+upstream as a second request on the same connection, one the gateway never authorized.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from typing import Any, Protocol
 
 from webfed.core.sigv4 import AwsChunkedDecoder
 from webfed.errors import (
+    IncompleteBody,
     IncompleteSignature,
     RequestEntityTooLarge,
     XAmzContentSHA256Mismatch,
@@ -35,6 +42,7 @@ __all__ = [
     "chunked_body",
     "client_body",
     "digest_checked",
+    "exact_length",
     "read_all",
 ]
 
@@ -69,6 +77,24 @@ async def read_all(receive: Receive, limit: int) -> bytes:
             raise RequestEntityTooLarge(f"The request body exceeds {limit} bytes.")
         parts.append(chunk)
     return b"".join(parts)
+
+
+async def exact_length(pieces: AsyncIterator[bytes], expected: int) -> AsyncIterator[bytes]:
+    """``pieces`` unchanged, provided they add up to exactly ``expected`` bytes.
+
+    Raises ``IncompleteBody`` as soon as a piece would go past ``expected`` (that piece is not
+    released), or at the end when fewer bytes came.
+    """
+    size = 0
+    async for piece in pieces:
+        size += len(piece)
+        if size > expected:
+            raise IncompleteBody("The request body is longer than its Content-Length.")
+        yield piece
+    if size != expected:
+        raise IncompleteBody(
+            "You did not provide the number of bytes specified by the Content-Length HTTP header."
+        )
 
 
 async def _hold_back_last(
@@ -141,6 +167,9 @@ _CHECKSUMS: dict[str, Callable[[], _Checksum]] = {
 }
 
 
+_LENGTH_DIFFERS = "The decoded payload length differs from x-amz-decoded-content-length."
+
+
 def _check_trailing_checksums(decoder: AwsChunkedDecoder, computed: dict[str, _Checksum]) -> None:
     for name, value in decoder.trailers.items():
         checksum = computed.get(name)
@@ -159,13 +188,17 @@ async def chunked_body(
 ) -> AsyncIterator[bytes]:
     """The decoded payload of an ``aws-chunked`` body, every chunk verified before release.
 
-    ``trailer_names`` (from ``x-amz-trailer``) say which checksums to compute on the way.
+    ``trailer_names`` (from ``x-amz-trailer``) say which checksums to compute on the way. With
+    ``declared_length`` (``x-amz-decoded-content-length``), the decoded bytes never go past it:
+    the piece that would is refused, not released.
     """
     computed = {name: _CHECKSUMS[name]() for name in trailer_names if name in _CHECKSUMS}
 
     async def decoded() -> AsyncIterator[bytes]:
         async for piece in pieces:
             out = decoder.feed(piece)
+            if declared_length is not None and decoder.decoded_length > declared_length:
+                raise IncompleteSignature(_LENGTH_DIFFERS)
             for checksum in computed.values():
                 checksum.update(out)
             yield out
@@ -173,9 +206,7 @@ async def chunked_body(
     def check() -> None:
         decoder.finish()
         if declared_length is not None and decoder.decoded_length != declared_length:
-            raise IncompleteSignature(
-                "The decoded payload length differs from x-amz-decoded-content-length."
-            )
+            raise IncompleteSignature(_LENGTH_DIFFERS)
         _check_trailing_checksums(decoder, computed)
 
     async for piece in _hold_back_last(decoded(), check):

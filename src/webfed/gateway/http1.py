@@ -8,7 +8,9 @@ direction (``Content-Length`` or chunked requests; responses parsed by ``httptoo
 parser uvicorn uses), and timeouts.
 
 Connection reuse (RFC 9112 section 9.3): a connection goes back to the idle pool only after a
-complete response that allows keep-alive and whose request body was sent whole. A request with
+complete response that allows keep-alive and whose request body was sent whole. A request body
+is exactly as long as its ``Content-Length`` (never a byte more: the origin would read the
+excess as another request); a request that fails while sending aborts its connection. A request with
 a replayable (bytes) body that fails on a reused connection before any response byte arrives is
 retried once on a new connection (the origin may have closed the idle one; RFC 9112 section
 9.3.1). A streamed body cannot be replayed, so it takes an idle connection only if that
@@ -45,6 +47,10 @@ class _Connection:
 
     def close(self) -> None:
         self.writer.close()
+
+    def abort(self) -> None:
+        """Drop the connection at once, discarding anything not yet written (no reuse)."""
+        self.writer.transport.abort()
 
 
 class _Parser:
@@ -218,50 +224,55 @@ class Http1Pool:
         body: bytes | AsyncIterator[bytes],
     ) -> UpstreamResponse:
         """Send the request; the response's headers are read, its body is not yet."""
+        length = _content_length(headers)
         head = _head(
-            method,
-            target,
-            headers,
-            chunked=not isinstance(body, bytes)
-            and not any(name == "content-length" for name, _ in headers),
+            method, target, headers, chunked=not isinstance(body, bytes) and length is None
         )
+        if isinstance(body, bytes) and length is not None and len(body) != length:
+            raise UpstreamError("the request body does not match its Content-Length")
         replayable = isinstance(body, bytes)
         connection = self._take_idle(replayable) or await self._connect()
         try:
-            return await self._exchange(connection, method, head, body)
+            return await self._exchange(connection, method, head, body, length)
         except _StaleConnection:
             connection.close()
             assert isinstance(body, bytes)
-            return await self._exchange(await self._connect(), method, head, body)
+            return await self._exchange(await self._connect(), method, head, body, length)
 
     async def _exchange(
-        self, connection: _Connection, method: str, head: bytes, body: bytes | AsyncIterator[bytes]
+        self,
+        connection: _Connection,
+        method: str,
+        head: bytes,
+        body: bytes | AsyncIterator[bytes],
+        length: int | None,
     ) -> UpstreamResponse:
         try:
-            await self._send(connection, head, body)
+            await self._send(connection, head, body, length)
             return await self._response(connection, method)
         except _StaleConnection:
             raise
         except BaseException:
-            connection.close()
+            # A body cut short (a failed check, a length that does not match) must never be
+            # completed by whatever comes next on this connection: drop it, unflushed bytes too.
+            connection.abort()
             raise
 
     async def _send(
-        self, connection: _Connection, head: bytes, body: bytes | AsyncIterator[bytes]
+        self,
+        connection: _Connection,
+        head: bytes,
+        body: bytes | AsyncIterator[bytes],
+        length: int | None,
     ) -> None:
         writer = connection.writer
         try:
             if isinstance(body, bytes):
                 writer.write(head + body)
-                await writer.drain()
-                return
-            chunked = head.endswith(b"transfer-encoding: chunked\r\n\r\n")
-            writer.write(head)
-            async for piece in body:
-                writer.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
-                await writer.drain()
-            if chunked:
-                writer.write(b"0\r\n\r\n")
+            else:
+                writer.write(head)
+                chunked = head.endswith(b"transfer-encoding: chunked\r\n\r\n")
+                await _stream(writer, body, length, chunked=chunked)
             await writer.drain()
         except OSError:
             if connection.reused and isinstance(body, bytes):
@@ -287,6 +298,40 @@ class Http1Pool:
         status = parser.get_status_code()
         no_body = method == "HEAD" or status in _NO_BODY_STATUSES or status < 200
         return UpstreamResponse(self, connection, parser, state, no_body=no_body)
+
+
+async def _stream(
+    writer: asyncio.StreamWriter,
+    body: AsyncIterator[bytes],
+    length: int | None,
+    *,
+    chunked: bool,
+) -> None:
+    """Write ``body``; with a ``length``, never a byte past it, and not one byte fewer.
+
+    Bytes past a declared ``Content-Length`` would be read by the origin as the start of another
+    request (RFC 9112 section 6.3): the piece that would overflow is refused unwritten.
+    """
+    sent = 0
+    async for piece in body:
+        sent += len(piece)
+        if length is not None and sent > length:
+            raise UpstreamError("the request body is longer than its Content-Length")
+        writer.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+        await writer.drain()
+    if length is not None and sent != length:
+        raise UpstreamError("the request body is shorter than its Content-Length")
+    if chunked:
+        writer.write(b"0\r\n\r\n")
+
+
+def _content_length(headers: list[tuple[str, str]]) -> int | None:
+    values = [value.strip() for name, value in headers if name.lower() == "content-length"]
+    if not values:
+        return None
+    if len(values) > 1 or not values[0].isdigit():
+        raise UpstreamError("the request must carry one whole-number Content-Length")
+    return int(values[0])
 
 
 class _StaleConnection(Exception):

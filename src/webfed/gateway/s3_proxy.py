@@ -18,13 +18,21 @@ from webfed.core.sigv4 import AwsChunkedDecoder, ChunkChain
 from webfed.core.sigv4.encoding import decode_component, split_query
 from webfed.errors import (
     AccessDenied,
+    IncompleteBody,
     IncompleteSignature,
     WebfedError,
     XAmzContentSHA256Mismatch,
 )
 from webfed.gateway.access import GatewayAccess
 from webfed.gateway.audit import GatewayRecord
-from webfed.gateway.body import Receive, chunked_body, client_body, digest_checked, read_all
+from webfed.gateway.body import (
+    Receive,
+    chunked_body,
+    client_body,
+    digest_checked,
+    exact_length,
+    read_all,
+)
 from webfed.gateway.checks import AccessCheck, ContextValue
 from webfed.gateway.cors import CorsPolicy
 from webfed.gateway.proxy import (
@@ -230,6 +238,9 @@ class S3Gateway:
                 if name.strip()
             )
             return chunked_body(pieces, decoder, _decoded_length(headers), names)
+        length = _content_length(headers)
+        if length is not None:  # the upstream is told this length: never a byte more or less
+            pieces = exact_length(pieces, length)
         if payload.declared == sigv4.UNSIGNED_PAYLOAD:
             return pieces
         return digest_checked(pieces, payload.declared)
@@ -254,8 +265,8 @@ class S3Gateway:
         elif isinstance(body, bytes):
             if body or request.method in ("PUT", "POST"):
                 forwarded.append(("content-length", str(len(body))))
-        elif "content-length" in headers:
-            forwarded.append(("content-length", headers["content-length"]))
+        elif (length := _content_length(headers)) is not None:
+            forwarded.append(("content-length", str(length)))
         response = await self.upstream.send(
             request.method,
             address.upstream_path,
@@ -278,6 +289,19 @@ def _has_body(headers: Mapping[str, str]) -> bool:
         return True
     length = headers.get("content-length", "0").strip()
     return length.isdigit() and int(length) > 0
+
+
+def _content_length(headers: Mapping[str, str]) -> int | None:
+    """The client's Content-Length, unless ``Transfer-Encoding`` overrides it (RFC 9112
+    section 6.3: chunked framing wins, so a Content-Length beside it says nothing)."""
+    if "transfer-encoding" in headers:
+        return None
+    value = headers.get("content-length")
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise IncompleteBody("The Content-Length is not a whole number.")
+    return int(value)
 
 
 def _decoded_length(headers: Mapping[str, str]) -> int | None:
