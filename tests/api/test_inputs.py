@@ -55,6 +55,8 @@ EXPECTED = {
     "AttachRolePolicy",
     "DetachRolePolicy",
     "ListAttachedRolePolicies",
+    "SimulatePrincipalPolicy",
+    "SimulateCustomPolicy",
 }
 
 

@@ -531,3 +531,41 @@ def test_state_survives_restart(server: WebfedServer) -> None:
     name = make_role(server.client("iam"))
     server.restart()
     assert server.client("iam").get_role(RoleName=name)["Role"]["RoleName"] == name
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://nul.example.com/\x00x",
+        "https://tab.example.com/\tx",
+        "https://del.example.com/\x7f",
+    ],
+    ids=["nul", "tab", "del"],
+)
+def test_provider_url_control_characters_are_invalid_input(iam: Any, url: str) -> None:
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        iam.create_open_id_connect_provider(Url=url, ClientIDList=["a"])
+    assert error_of(caught) == ("InvalidInput", 400)
+
+
+def test_client_id_control_characters_are_invalid_input(iam: Any) -> None:
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        iam.create_open_id_connect_provider(
+            Url=f"https://{uuid.uuid4().hex[:8]}.example.com", ClientIDList=["a\x00b"]
+        )
+    assert error_of(caught) == ("InvalidInput", 400)
+    arn = iam.create_open_id_connect_provider(
+        Url=f"https://{uuid.uuid4().hex[:8]}.example.com", ClientIDList=["a"]
+    )["OpenIDConnectProviderArn"]
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        iam.add_client_id_to_open_id_connect_provider(
+            OpenIDConnectProviderArn=arn, ClientID="x\x01"
+        )
+    assert error_of(caught) == ("InvalidInput", 400)
+
+
+def test_path_prefix_is_case_sensitive(iam: Any) -> None:
+    lower = f"/svc{uuid.uuid4().hex[:6]}/"
+    name = make_role(iam, Path=lower)
+    assert [r["RoleName"] for r in iam.list_roles(PathPrefix=lower)["Roles"]] == [name]
+    assert iam.list_roles(PathPrefix=lower.upper())["Roles"] == []

@@ -71,6 +71,8 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # IAM paths and prefixes are case-sensitive; SQLite's LIKE is not by default (PostgreSQL's is).
+    cursor.execute("PRAGMA case_sensitive_like=ON")
     cursor.close()
 
 

@@ -108,7 +108,7 @@ def parse_provider_url(url: str, *, allow_http: bool) -> ProviderUrl:
         raise invalid
     if port is not None and not allow_http:
         raise invalid
-    if any(character.isspace() for character in url):
+    if any(character.isspace() or _is_control(character) for character in url):
         raise invalid
     resource = url.split("://", 1)[1]
     return ProviderUrl(f"{parts.scheme.lower()}://{resource}", resource)
@@ -123,7 +123,20 @@ def check_thumbprints(thumbprints: Sequence[str]) -> tuple[str, ...]:
     return tuple(thumbprints)
 
 
+def _is_control(character: str) -> bool:
+    return ord(character) < 0x20 or 0x7F <= ord(character) < 0xA0
+
+
+def check_client_id(client_id: str) -> str:
+    """A client id is text an identity provider puts in ``aud``: no control characters."""
+    if any(_is_control(character) for character in client_id):
+        raise InvalidInput("Invalid ClientID: control characters are not allowed.")
+    return client_id
+
+
 def check_client_ids(client_ids: Sequence[str]) -> tuple[str, ...]:
+    for client_id in client_ids:
+        check_client_id(client_id)
     unique = tuple(dict.fromkeys(client_ids))
     if len(unique) > MAX_CLIENT_IDS:
         raise LimitExceeded(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from webfed.api.context import CallContext, Params, Result
 from webfed.api.iam._inputs import (
+    check_client_id,
     check_client_ids,
     check_thumbprints,
     max_items,
@@ -89,7 +90,8 @@ async def delete_provider(ctx: CallContext, params: Params) -> Result:
 
 async def add_client_id(ctx: CallContext, params: Params) -> Result:
     resource = _resource(ctx, params["OpenIDConnectProviderArn"])
-    await ctx.store.iam.providers.add_client_id(ctx.account_id, resource, params["ClientID"])
+    client_id = check_client_id(params["ClientID"])
+    await ctx.store.iam.providers.add_client_id(ctx.account_id, resource, client_id)
     return {}
 
 
