@@ -265,3 +265,23 @@ def test_plain_body_cannot_outgrow_its_content_length(
     time.sleep(0.3)
     assert victim_intact(upstream)
     assert not stored(upstream, key)
+
+
+# --- finding 10: a correct signature over non-ASCII header values is accepted ----------------
+
+
+@pytest.mark.parametrize("name", ["Zoé", "日本語のセーブ"], ids=["latin-letter", "cjk"])
+def test_utf8_metadata_signed_by_the_client_is_accepted_and_stored(
+    servers: tuple[MotoServer, Gateway], alice: dict[str, Any], upstream: Any, name: str
+) -> None:
+    key = "alice/metadata.txt"
+    headers = {"x-amz-meta-player": name, "x-amz-content-sha256": "UNSIGNED-PAYLOAD"}
+    url, signed_headers = signed(servers[1], alice, "PUT", key, headers, b"hi")
+    wire = {header: value.encode() for header, value in signed_headers.items()}
+    response = httpx.put(url, headers=wire, content=b"hi")
+    assert response.status_code == 200, response.text
+    headers_back = upstream.head_object(Bucket=BUCKET, Key=key)["ResponseMetadata"]["HTTPHeaders"]
+    # botocore reads response header bytes as latin-1: undo that to compare the stored bytes
+    assert headers_back["x-amz-meta-player"].encode("latin-1") == name.encode()
+    tampered = {**wire, "x-amz-meta-player": (name + "!").encode()}
+    assert httpx.put(url, headers=tampered, content=b"hi").status_code == 403

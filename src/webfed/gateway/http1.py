@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import httptools  # the C parser uvicorn[standard] ships
 
+from webfed.core.sigv4.encoding import wire_bytes
+
 __all__ = ["FRESH_SECONDS", "Http1Pool", "UpstreamError", "UpstreamResponse"]
 
 FRESH_SECONDS = 2.0
@@ -343,4 +345,6 @@ def _head(method: str, target: str, headers: list[tuple[str, str]], *, chunked: 
     lines += [f"{name}: {value}" for name, value in headers]
     if chunked:
         lines.append("transfer-encoding: chunked")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    # Header text holds the client's bytes as UTF-8/surrogateescape (see proxy.py): write
+    # those bytes back, exactly the ones the upstream signature covers.
+    return wire_bytes("\r\n".join(lines) + "\r\n\r\n")

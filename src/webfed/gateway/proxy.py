@@ -86,7 +86,11 @@ _PRINTABLE = "".join(chr(code) for code in range(0x21, 0x7F))  # "%" too: escape
 def forwarded_request_headers(
     headers: list[tuple[bytes, bytes]], drop: frozenset[str] = frozenset()
 ) -> list[tuple[str, str]]:
-    """The client's headers minus its credentials, hop-by-hop headers and ``drop``."""
+    """The client's headers minus its credentials, hop-by-hop headers and ``drop``.
+
+    Values are text as :func:`webfed.core.sigv4.encoding.wire_bytes` turns back into the bytes
+    received (UTF-8, undecodable bytes kept by ``surrogateescape``).
+    """
     connection_named = {
         token.strip().lower()
         for name, value in headers
@@ -98,7 +102,9 @@ def forwarded_request_headers(
         name = raw_name.decode("latin-1").lower()
         if name in HOP_BY_HOP or name in _CLIENT_AUTH or name in drop or name in connection_named:
             continue
-        kept.append((name, raw_value.decode("latin-1")))
+        # Read as the verifier reads them, so the upstream signature (hashed as UTF-8) and the
+        # request head (written with wire_bytes) both carry the client's exact bytes.
+        kept.append((name, raw_value.decode("utf-8", "surrogateescape")))
     return kept
 
 

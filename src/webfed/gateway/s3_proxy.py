@@ -81,14 +81,20 @@ def _utc_now() -> datetime:
 
 
 def http_request(scope: Scope) -> sigv4.HttpRequest:
-    """The request as received (no body): what SigV4 verification reads."""
+    """The request as received (no body): what SigV4 verification reads.
+
+    Every byte string is read as UTF-8 with ``surrogateescape``, as the main listener reads it
+    (``webfed.http.auth``): the canonical request, hashed as UTF-8, then holds exactly the bytes
+    the client sent and signed, whatever they are.
+    """
     raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
     return sigv4.HttpRequest(
         method=scope["method"],
         raw_path=raw_path.decode("utf-8", "surrogateescape"),
         raw_query=scope.get("query_string", b"").decode("utf-8", "surrogateescape"),
         headers=tuple(
-            (name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]
+            (name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
+            for name, value in scope["headers"]
         ),
     )
 
