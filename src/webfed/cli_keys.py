@@ -14,6 +14,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from webfed.cli_options import resolve_settings, store_options
 from webfed.master_key import load_or_create_master_key
@@ -44,20 +45,32 @@ def _master(settings: Settings) -> Any:
     return master
 
 
+def _require_database(settings: Settings) -> None:
+    """Reading commands never create a database: a mistyped --data-dir is an error."""
+    if settings.database_url is None and not (settings.data_dir / "webfed.db").exists():
+        raise click.UsageError(f"no webfed database in {settings.data_dir}")
+
+
 @keys.command("list")
 @store_options
 def list_keys(**options: Any) -> None:
-    """Show every stored key: id, created, retired, usable until."""
-    settings = _prepare(options)
-    master = _master(settings)
+    """Show every stored key: id, created, retired, usable until (reads only)."""
+    settings = resolve_settings(options)
+    _require_database(settings)
 
     async def run() -> None:
         store = await Store.open(settings.effective_database_url)
         try:
-            await load_key_ring(store, master, datetime.now(UTC))  # creates the first key
             stored = await store.keys.list()
+        except SQLAlchemyError as error:
+            raise click.ClickException(
+                f"cannot read the sealing keys ({type(error).__name__}): run `webfed db upgrade`"
+            ) from None
         finally:
             await store.close()
+        if not stored:
+            click.echo("no sealing keys yet: the server creates the first one when it starts")
+            return
         table = Table("key id", "created", "retired", "usable until")
         for key in stored:
             table.add_row(
