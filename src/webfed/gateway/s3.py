@@ -11,7 +11,8 @@ Resources are ``arn:aws:s3:::BUCKET`` and ``arn:aws:s3:::BUCKET/KEY`` (the key d
 condition keys ``s3:prefix``, ``s3:delimiter`` and ``s3:max-keys`` when the request gives them.
 
 Some headers make a request need more than its own action (the "Permissions" section of each
-operation, Amazon S3 API Reference): :data:`HEADER_RULES` is that table. Setting an ACL at write
+operation, Amazon S3 API Reference): :data:`webfed.gateway.s3_headers.HEADER_RULES` is that
+table. Setting an ACL at write
 time (``x-amz-acl``, ``x-amz-grant-*``) needs ``s3:PutObjectAcl``, tags ``s3:PutObjectTagging``,
 Object Lock headers ``s3:PutObjectRetention`` / ``s3:PutObjectLegalHold``, and
 ``x-amz-bypass-governance-retention`` ``s3:BypassGovernanceRetention``.
@@ -31,6 +32,13 @@ from urllib.parse import parse_qsl
 from webfed.errors import AccessDenied
 from webfed.gateway.checks import AccessCheck, ContextValue
 from webfed.gateway.s3_address import CopySource, parse_copy_source
+from webfed.gateway.s3_headers import (
+    DECIDING_HEADERS,
+    HEADER_KEYS,
+    HEADER_RULES,
+    HeaderRule,
+    bypasses_governance,
+)
 
 __all__ = [
     "DECIDING_HEADERS",
@@ -223,84 +231,9 @@ _LISTING_KEYS = (
     ("delimiter", "s3:delimiter"),
     ("max-keys", "s3:max-keys"),
 )
-_ACL_HEADERS = (
-    "x-amz-acl",
-    "x-amz-grant-full-control",
-    "x-amz-grant-read",
-    "x-amz-grant-read-acp",
-    "x-amz-grant-write",
-    "x-amz-grant-write-acp",
-)
-_RETENTION_HEADERS = ("x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date")
-_LEGAL_HOLD_HEADER = "x-amz-object-lock-legal-hold"
-_BYPASS_HEADER = "x-amz-bypass-governance-retention"
-_HEADER_KEYS = (
-    *((header, f"s3:{header}") for header in _ACL_HEADERS),
-    ("x-amz-object-lock-mode", "s3:object-lock-mode"),
-    ("x-amz-object-lock-retain-until-date", "s3:object-lock-retain-until-date"),
-    (_LEGAL_HOLD_HEADER, "s3:object-lock-legal-hold"),
-    ("x-amz-server-side-encryption", "s3:x-amz-server-side-encryption"),
-    ("x-amz-storage-class", "s3:x-amz-storage-class"),
-    ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
-    ("x-amz-copy-source", "s3:x-amz-copy-source"),
-)
 _COPYING = frozenset({"PutObject", "UploadPart"})
 _LISTING = frozenset({"ListObjects", "ListObjectVersions"})
 _WRITING = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload"})
-
-
-@dataclass(frozen=True, slots=True)
-class HeaderRule:
-    """``actions`` are also needed when ``operations`` carry any of ``headers``.
-
-    A header counts when present, unless its value (lower-cased, trimmed) is in ``inert``:
-    presence is what the upstream acts on, so anything but an explicit no-op value counts.
-    """
-
-    operations: frozenset[str]
-    headers: tuple[str, ...]
-    actions: tuple[str, ...]
-    inert: frozenset[str] = frozenset()
-
-    def applies(self, operation: str, headers: Mapping[str, str]) -> bool:
-        if operation not in self.operations:
-            return False
-        return any(
-            name in headers and headers[name].strip().lower() not in self.inert
-            for name in self.headers
-        )
-
-
-_CREATING_BUCKET = frozenset({"CreateBucket"})
-_FALSE = frozenset({"false"})
-
-HEADER_RULES: tuple[HeaderRule, ...] = (
-    HeaderRule(_WRITING, ("x-amz-tagging",), ("s3:PutObjectTagging",), frozenset({""})),
-    HeaderRule(_WRITING, _ACL_HEADERS, ("s3:PutObjectAcl",)),
-    HeaderRule(_WRITING, _RETENTION_HEADERS, ("s3:PutObjectRetention",)),
-    HeaderRule(_WRITING, (_LEGAL_HOLD_HEADER,), ("s3:PutObjectLegalHold",)),
-    HeaderRule(
-        frozenset({"DeleteObject", "PutObjectRetention"}),
-        (_BYPASS_HEADER,),
-        ("s3:BypassGovernanceRetention",),
-        _FALSE,
-    ),
-    HeaderRule(_CREATING_BUCKET, _ACL_HEADERS, ("s3:PutBucketAcl",)),
-    HeaderRule(_CREATING_BUCKET, ("x-amz-object-ownership",), ("s3:PutBucketOwnershipControls",)),
-    HeaderRule(
-        _CREATING_BUCKET,
-        ("x-amz-bucket-object-lock-enabled",),
-        ("s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning"),
-        _FALSE,
-    ),
-)
-"""Headers that make an operation need further actions, on the same resource."""
-
-DECIDING_HEADERS = frozenset(
-    {header for rule in HEADER_RULES for header in rule.headers}
-    | {header for header, _ in _HEADER_KEYS}
-)
-"""Headers whose value changes what is authorized: a repeated one must be refused."""
 
 
 def bucket_arn(bucket: str) -> str:
@@ -340,16 +273,10 @@ def _context(request: S3Request, route: S3Route) -> dict[str, ContextValue]:
     version = request.query.get("versionId")
     if version is not None and request.key is not None:
         context["s3:versionid"] = version
-    for header, key in _HEADER_KEYS:
+    for header, key in HEADER_KEYS:
         if header in request.headers:
             context[key] = request.headers[header]
     return context
-
-
-def bypasses_governance(headers: Mapping[str, str]) -> bool:
-    """Whether ``x-amz-bypass-governance-retention`` asks for a bypass (any value but false)."""
-    value = headers.get(_BYPASS_HEADER)
-    return value is not None and value.strip().lower() not in _FALSE
 
 
 def _tag_context(tagging: str) -> dict[str, ContextValue]:
