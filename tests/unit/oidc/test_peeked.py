@@ -7,6 +7,7 @@ from can never verify.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 
@@ -25,6 +26,7 @@ from webfed.core.oidc import (
     select_key,
     validate_token,
 )
+from webfed.core.oidc.token import _decode_segment
 from webfed.core.oidc.validate import verify_peeked_signature
 from webfed.errors import InvalidIdentityToken
 
@@ -139,3 +141,40 @@ def test_any_single_character_change_is_refused(
 
 def test_rfc_vector_expiry_is_read_from_the_peeked_form() -> None:
     assert peek_token(RFC7515_A2_TOKEN).claims["exp"] == RFC7515_A2_EXP
+
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _canonical_by_reencoding(segment: str) -> bool:
+    decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    return base64.urlsafe_b64encode(decoded).rstrip(b"=").decode() == segment
+
+
+@given(data=st.binary(min_size=1, max_size=64), last=st.sampled_from(_ALPHABET))
+def test_only_the_canonical_spelling_of_a_segment_is_accepted(data: bytes, last: str) -> None:
+    """RFC 4648 section 3.5: unused bits of the last character must be zero; any other last
+    character either spells other bytes or is a second spelling, which is refused."""
+    segment = base64.urlsafe_b64encode(data).rstrip(b"=").decode()[:-1] + last
+    if _canonical_by_reencoding(segment):
+        assert _decode_segment(segment, "payload", "f") == base64.urlsafe_b64decode(
+            segment + "=" * (-len(segment) % 4)
+        )
+    else:
+        with pytest.raises(InvalidIdentityToken) as failure:
+            _decode_segment(segment, "payload", "f")
+        assert failure.value.explanation is not None
+        assert "not canonical" in str(failure.value.explanation["reason"])
+
+
+@pytest.mark.parametrize(
+    ("segment", "accepted"),
+    [("QQ", True), ("QR", False), ("QUE", True), ("QUF", False), ("QUFB", True), ("", True)],
+    ids=["one-byte", "one-byte-stray-bits", "two-bytes", "two-bytes-stray-bits", "three", "empty"],
+)
+def test_rfc4648_spellings(segment: str, accepted: bool) -> None:
+    if accepted:
+        _decode_segment(segment, "payload", "f")
+    else:
+        with pytest.raises(InvalidIdentityToken):
+            _decode_segment(segment, "payload", "f")
