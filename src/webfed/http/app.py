@@ -9,6 +9,7 @@ so that AWS calls skip Starlette's middleware and router.
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -51,6 +52,15 @@ async def _metrics(request: Request) -> Response:
     return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
 
 
+def _freeze_startup_objects() -> None:
+    """Move everything built at start (the compiled AWS service models above all: ~140,000
+    objects) out of the garbage collector's sight. They live as long as the process, yet every
+    full collection walked them: a pause of 50-100 ms, several times a minute under load, that
+    set the requests' 99th percentile. Garbage made since start is collected first."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings, admin: AdminCredentials) -> Starlette:
     services = build_services()
     json_targets = {
@@ -63,6 +73,7 @@ def create_app(settings: Settings, admin: AdminCredentials) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await start_runtime(settings, admin, services, json_targets)
         app.state.runtime = runtime
+        _freeze_startup_objects()
         _log.info("webfed ready", account_id=settings.account_id, region=settings.region)
         try:
             yield
