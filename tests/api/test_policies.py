@@ -283,3 +283,15 @@ async def test_list_policies_filters_and_pages(ctx: CallContext) -> None:
     assert await names(OnlyAttached=True) == ["a2"]
     assert await names(PolicyUsageFilter="PermissionsBoundary") == ["b1"]
     assert await names(PolicyUsageFilter="PermissionsPolicy") == ["a2"]
+
+
+async def test_policy_tag_keys_that_sql_lower_would_merge(ctx: CallContext) -> None:
+    """``ik`` and ``İK`` differ after Python's folding, so CreatePolicy keeps both (no 409)."""
+    tags = [{"Key": "ik", "Value": "1"}, {"Key": "İK", "Value": "2"}]
+    arn = await create_policy(ctx, Tags=tags)
+    policy = (await call(ctx, "GetPolicy", PolicyArn=arn))["Policy"]
+    assert policy["Tags"] == tags
+    with pytest.raises(InvalidInput, match="Duplicate tag keys found"):
+        await create_policy(
+            ctx, "Other", Tags=[{"Key": "ẞ", "Value": "1"}, {"Key": "ß", "Value": "2"}]
+        )

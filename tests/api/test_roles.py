@@ -343,3 +343,28 @@ async def test_non_ascii_role_names_are_refused(ctx: CallContext, name: str) -> 
 
     with pytest.raises(ValidationError):
         await create(ctx, name)
+
+
+async def test_dotted_capital_i_tag_next_to_ik(ctx: CallContext) -> None:
+    """PostgreSQL's lower('İK') is 'ik', Python's is 'i' + U+0307 + 'k': webfed folds in Python."""
+    await create(ctx, Tags=[{"Key": "ik", "Value": "1"}])
+    await call(ctx, "TagRole", RoleName="GameRole", Tags=[{"Key": "İK", "Value": "2"}])
+    tags = await call(ctx, "ListRoleTags", RoleName="GameRole")
+    assert tags["Tags"] == [{"Key": "ik", "Value": "1"}, {"Key": "İK", "Value": "2"}]
+    await create(ctx, "Other", Tags=[{"Key": "ik", "Value": "1"}, {"Key": "İK", "Value": "2"}])
+    other = await call(ctx, "ListRoleTags", RoleName="Other")
+    assert other["Tags"] == tags["Tags"]
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [["ẞ", "ß"], ["ΟΔΟΣ", "οδος"], ["\u212a", "k"]],
+    ids=["sharp-s", "final-sigma", "kelvin"],
+)
+async def test_keys_equal_after_folding_are_duplicates(ctx: CallContext, keys: list[str]) -> None:
+    tags = [{"Key": key, "Value": str(index)} for index, key in enumerate(keys)]
+    with pytest.raises(InvalidInput, match="Duplicate tag keys found"):
+        await create(ctx, Tags=tags)
+    await create(ctx)
+    with pytest.raises(InvalidInput, match="Duplicate tag keys found"):
+        await call(ctx, "TagRole", RoleName="GameRole", Tags=tags)

@@ -21,9 +21,23 @@ __all__ = [
     "RolePermissions",
     "RolePolicy",
     "Tag",
+    "fold_case",
 ]
 
 T = TypeVar("T")
+
+
+def fold_case(text: str) -> str:
+    """The one case folding webfed applies wherever IAM ignores letter case.
+
+    IAM treats role names, managed policy names and role and policy tag keys as equal when they
+    differ only in case ("IAM identifiers"; "Tagging IAM resources"). webfed folds with the
+    Unicode full lowercase mapping (Python's ``str.lower``, which is also what Java's
+    ``toLowerCase(Locale.ROOT)`` does), computed in Python and never by the database: SQLite's
+    ``lower()`` folds ASCII only, and PostgreSQL's maps some letters differently (``İ`` to
+    ``i`` where Unicode gives ``i`` plus a combining dot). Only ``İ`` grows (to two characters).
+    """
+    return text.lower()
 
 
 @dataclass(frozen=True, slots=True)

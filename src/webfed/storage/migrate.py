@@ -44,8 +44,11 @@ def head_revision() -> str:
     return head
 
 
-def migrate(url: str) -> None:
-    """Bring the database at ``url`` to the newest schema (blocking; run before serving)."""
+def migrate(url: str, revision: str = "head") -> None:
+    """Bring the database at ``url`` to the newest schema (blocking; run before serving).
+
+    ``revision`` names an older target instead; tests use it to check a data migration.
+    """
     engine = create_sync_engine(url)
     try:
         with engine.connect() as connection:
@@ -56,7 +59,7 @@ def migrate(url: str) -> None:
                     connection.execute(lock)
                 config = _config()
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                command.upgrade(config, revision)
     finally:
         engine.dispose()
 

@@ -14,12 +14,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webfed.core.entities import OidcProvider, Page, Tag
 from webfed.core.identifiers import oidc_provider_arn
 from webfed.errors import EntityAlreadyExists, LimitExceeded
+from webfed.storage.constraints import TAG_KEY_CONSTRAINTS, mapped_constraints
 from webfed.storage.database import Database
 from webfed.storage.lookups import require_provider
 from webfed.storage.pagination import sortable
@@ -62,7 +62,12 @@ class OidcProviderRepository:
         now: datetime,
     ) -> OidcProvider:
         """Register a provider: ``EntityAlreadyExists`` for a known URL; at most 100."""
-        try:
+
+        def exists() -> EntityAlreadyExists:
+            return EntityAlreadyExists(f"Provider with url {url} already exists.")
+
+        known = {"uq_oidc_providers_account_id_resource": exists, **TAG_KEY_CONSTRAINTS}
+        with mapped_constraints(known):
             async with self._db.write(account_id) as connection:
                 await self._check_new(connection, account_id, url, resource)
                 inserted = await connection.execute(
@@ -79,8 +84,6 @@ class OidcProviderRepository:
                 )
                 owner = int(inserted.scalar_one())
                 await insert_tags(connection, oidc_provider_tags, owner, tags)
-        except IntegrityError as error:
-            raise EntityAlreadyExists(f"Provider with url {url} already exists.") from error
         return await self.get(account_id, resource)
 
     async def _check_new(
@@ -171,21 +174,17 @@ class OidcProviderRepository:
         )
 
     async def tag(self, account_id: str, resource: str, tags: Sequence[Tag]) -> None:
-        async with self._db.write(account_id) as connection:
-            row = await require_provider(connection, account_id, resource, lock=True)
-            await merge_tags(
-                connection,
-                oidc_provider_tags,
-                row.id,
-                tags,
-                case_insensitive=False,
-                quota_name=_TAG_QUOTA,
-            )
+        with mapped_constraints(TAG_KEY_CONSTRAINTS):
+            async with self._db.write(account_id) as connection:
+                row = await require_provider(connection, account_id, resource, lock=True)
+                await merge_tags(
+                    connection, oidc_provider_tags, row.id, tags, quota_name=_TAG_QUOTA
+                )
 
     async def untag(self, account_id: str, resource: str, keys: Sequence[str]) -> None:
         async with self._db.write(account_id) as connection:
             row = await require_provider(connection, account_id, resource, lock=True)
-            await remove_tags(connection, oidc_provider_tags, row.id, keys, case_insensitive=False)
+            await remove_tags(connection, oidc_provider_tags, row.id, keys)
 
     async def list_tags(
         self, account_id: str, resource: str, marker: str | None, max_items: int

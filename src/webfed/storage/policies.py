@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webfed.core.entities import ManagedPolicy, Page, PolicyVersion, Tag
@@ -25,6 +24,7 @@ from webfed.errors import (
     LimitExceeded,
     NoSuchEntity,
 )
+from webfed.storage.constraints import TAG_KEY_CONSTRAINTS, mapped_constraints
 from webfed.storage.database import Database
 from webfed.storage.lookups import find_policy, require_policy
 from webfed.storage.pagination import decode_marker, page_of, sortable
@@ -63,17 +63,21 @@ class PolicyRepository:
         now: datetime,
     ) -> ManagedPolicy:
         """Create a policy with ``v1`` as its default version."""
-        exists = EntityAlreadyExists(
-            f"A policy called {name} already exists. Duplicate names are not allowed."
-        )
+
+        def exists() -> EntityAlreadyExists:
+            return EntityAlreadyExists(
+                f"A policy called {name} already exists. Duplicate names are not allowed."
+            )
+
         same_name = sa.func.lower(managed_policies.c.name) == name.lower()
-        try:
+        known = {"uq_managed_policies_account_lower_name": exists, **TAG_KEY_CONSTRAINTS}
+        with mapped_constraints(known):
             async with self._db.write(account_id) as connection:
                 taken = sa.select(managed_policies.c.policy_id).where(
                     managed_policies.c.account_id == account_id, same_name
                 )
                 if (await connection.execute(taken)).first() is not None:
-                    raise exists
+                    raise exists()
                 await connection.execute(
                     sa.insert(managed_policies).values(
                         policy_id=policy_id,
@@ -88,8 +92,6 @@ class PolicyRepository:
                 )
                 await self._insert_version(connection, policy_id, 1, document, True, now)
                 await insert_tags(connection, policy_tags, policy_id, tags)
-        except IntegrityError as error:
-            raise exists from error
         return await self._get_by_id(policy_id)
 
     async def _insert_version(

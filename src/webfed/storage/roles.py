@@ -3,9 +3,10 @@
 Follows the IAM API reference pages for ``CreateRole``, ``GetRole``, ``UpdateRole``,
 ``DeleteRole``, ``ListRoles``, ``UpdateAssumeRolePolicy``, ``Put/Get/List/DeleteRolePolicy``,
 ``Put/DeleteRolePermissionsBoundary`` and ``Tag/Untag/ListRoleTags``. Role names are unique per
-account without regard to case (enforced by a unique index on ``lower(name)``), and keep the
-spelling they were created with. Inline policies of one role may total at most 10,240
-non-whitespace characters ("IAM and AWS STS quotas").
+account without regard to case (enforced by a unique index on ``lower(name)``; names are ASCII),
+and keep the spelling they were created with. A constraint violation is reported as the error
+its constraint stands for (:mod:`webfed.storage.constraints`). Inline policies of one role may
+total at most 10,240 non-whitespace characters ("IAM and AWS STS quotas").
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webfed.core.entities import Page, Role, Tag
 from webfed.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from webfed.storage.constraints import TAG_KEY_CONSTRAINTS, mapped_constraints
 from webfed.storage.database import Database
 from webfed.storage.lookups import find_role, require_policy, require_role
 from webfed.storage.pagination import decode_marker, page_of, sortable
@@ -51,11 +52,15 @@ class RoleRepository:
         now: datetime,
     ) -> Role:
         """Create a role; ``EntityAlreadyExists`` if the name is taken in any letter case."""
-        exists = EntityAlreadyExists(f"Role with name {name} already exists.")
-        try:
+
+        def exists() -> EntityAlreadyExists:
+            return EntityAlreadyExists(f"Role with name {name} already exists.")
+
+        known = {"uq_roles_account_lower_name": exists, **TAG_KEY_CONSTRAINTS}
+        with mapped_constraints(known):
             async with self._db.write(account_id) as connection:
                 if await find_role(connection, account_id, name) is not None:
-                    raise exists
+                    raise exists()
                 boundary = await self._boundary_id(connection, account_id, permissions_boundary_arn)
                 await connection.execute(
                     sa.insert(roles).values(
@@ -71,8 +76,6 @@ class RoleRepository:
                     )
                 )
                 await insert_tags(connection, role_tags, role_id, tags)
-        except IntegrityError as error:
-            raise exists from error
         return await self.get(account_id, name)
 
     async def _boundary_id(
@@ -244,21 +247,15 @@ class RoleRepository:
                 raise NoSuchEntity(f"The role policy with name {policy_name} cannot be found.")
 
     async def tag(self, account_id: str, name: str, tags: Sequence[Tag]) -> None:
-        async with self._db.write(account_id) as connection:
-            row = await require_role(connection, account_id, name, lock=True)
-            await merge_tags(
-                connection,
-                role_tags,
-                row.role_id,
-                tags,
-                case_insensitive=True,
-                quota_name=_TAG_QUOTA,
-            )
+        with mapped_constraints(TAG_KEY_CONSTRAINTS):
+            async with self._db.write(account_id) as connection:
+                row = await require_role(connection, account_id, name, lock=True)
+                await merge_tags(connection, role_tags, row.role_id, tags, quota_name=_TAG_QUOTA)
 
     async def untag(self, account_id: str, name: str, keys: Sequence[str]) -> None:
         async with self._db.write(account_id) as connection:
             row = await require_role(connection, account_id, name, lock=True)
-            await remove_tags(connection, role_tags, row.role_id, keys, case_insensitive=True)
+            await remove_tags(connection, role_tags, row.role_id, keys)
 
     async def list_tags(
         self, account_id: str, name: str, *, marker: str | None, max_items: int

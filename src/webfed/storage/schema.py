@@ -1,20 +1,24 @@
 """The database schema, as SQLAlchemy Core tables (no ORM).
 
-Every IAM row carries ``account_id``. Case-insensitive uniqueness (role names, managed policy
-names, role and policy tag keys) is enforced by the database itself through unique indexes on
-``lower(...)``, so two concurrent writers can never both succeed. ``account_revisions`` holds a
-per-account counter bumped in the same transaction as every IAM write; nodes compare it to
-invalidate their caches.
+Every IAM row carries ``account_id``. Case-insensitive uniqueness is enforced by the database
+itself, so two concurrent writers can never both succeed: role and managed policy names (ASCII
+only) through unique indexes on ``lower(name)``; role and policy tag keys (any letter) through a
+unique index on ``folded_key``, the key folded in Python by ``webfed.core.entities.fold_case``,
+because SQL ``lower()`` differs between SQLite, PostgreSQL and Python outside ASCII.
+``account_revisions`` holds a per-account counter bumped in the same transaction as every IAM
+write; nodes compare it to invalidate their caches.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 __all__ = [
+    "FOLDED_KEY_LENGTH",
     "account_revisions",
     "managed_policies",
     "metadata",
@@ -183,11 +187,15 @@ role_policy_attachments = sa.Table(
 )
 
 
-def _tag_table(name: str, owner: str, owner_column: sa.Column[str] | sa.Column[int]) -> sa.Table:
+# A folded key is at most twice as long as the 128-character key (only U+0130 grows).
+FOLDED_KEY_LENGTH = 256
+
+
+def _tag_table(
+    name: str, owner: str, owner_column: sa.Column[str] | sa.Column[int], *, folded: bool
+) -> sa.Table:
     owner_type = owner_column.type
-    return sa.Table(
-        name,
-        metadata,
+    columns: list[sa.Column[Any]] = [
         sa.Column(
             "owner_id",
             owner_type,
@@ -196,23 +204,25 @@ def _tag_table(name: str, owner: str, owner_column: sa.Column[str] | sa.Column[i
         ),
         sa.Column("key", sa.String(128), nullable=False),
         sa.Column("value", sa.String(256), nullable=False),
-    )
+    ]
+    if folded:
+        columns.append(sa.Column("folded_key", sa.String(FOLDED_KEY_LENGTH), nullable=False))
+    return sa.Table(name, metadata, *columns)
 
 
-role_tags = _tag_table("role_tags", "roles", roles.c.role_id)
-sa.Index(
-    "uq_role_tags_lower_key", role_tags.c.owner_id, sa.func.lower(role_tags.c.key), unique=True
+# Role and policy tag keys are unique per owner after webfed.core.entities.fold_case, which the
+# repositories compute and store in ``folded_key``; provider tag keys are compared exactly.
+role_tags = _tag_table("role_tags", "roles", roles.c.role_id, folded=True)
+sa.Index("uq_role_tags_folded_key", role_tags.c.owner_id, role_tags.c.folded_key, unique=True)
+
+policy_tags = _tag_table(
+    "policy_tags", "managed_policies", managed_policies.c.policy_id, folded=True
 )
+sa.Index("uq_policy_tags_folded_key", policy_tags.c.owner_id, policy_tags.c.folded_key, unique=True)
 
-policy_tags = _tag_table("policy_tags", "managed_policies", managed_policies.c.policy_id)
-sa.Index(
-    "uq_policy_tags_lower_key",
-    policy_tags.c.owner_id,
-    sa.func.lower(policy_tags.c.key),
-    unique=True,
+oidc_provider_tags = _tag_table(
+    "oidc_provider_tags", "oidc_providers", oidc_providers.c.id, folded=False
 )
-
-oidc_provider_tags = _tag_table("oidc_provider_tags", "oidc_providers", oidc_providers.c.id)
 sa.Index(
     "uq_oidc_provider_tags_key",
     oidc_provider_tags.c.owner_id,

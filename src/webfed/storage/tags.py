@@ -2,6 +2,7 @@
 
 IAM compares role and policy tag keys without regard to case but keeps the spelling last
 written ("IAM User Guide", "Tagging IAM resources"); OIDC provider tag keys are compared exactly.
+Whether a table folds is a property of its schema (a ``folded_key`` column), not of the caller.
 Tagging merges: a key already present is replaced, key spelling included. The per-entity quota
 (50) is checked after the merge inside the caller's transaction.
 """
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from webfed.core.entities import Page, Tag
+from webfed.core.entities import Page, Tag, fold_case
 from webfed.errors import LimitExceeded
 from webfed.storage.pagination import decode_marker, page_of, sortable
 
@@ -23,24 +24,26 @@ MAX_TAGS = 50
 OwnerId = str | int
 
 
-async def _matching_keys(
-    connection: AsyncConnection,
-    table: sa.Table,
-    owner: OwnerId,
-    keys: Sequence[str],
-    case_insensitive: bool,
-) -> list[str]:
-    """The stored keys equal to one of ``keys`` (ignoring case when asked).
+def _folds_case(table: sa.Table) -> bool:
+    """Role and policy tag tables carry ``folded_key``; provider tags compare keys exactly."""
+    return "folded_key" in table.c
 
-    Case is folded in Python, not with SQL ``lower()``: SQLite's ``lower()`` folds ASCII only,
-    and tag keys may hold any letter, so this keeps both databases in agreement.
+
+async def _matching_keys(
+    connection: AsyncConnection, table: sa.Table, owner: OwnerId, keys: Sequence[str]
+) -> list[str]:
+    """The stored keys equal to one of ``keys``, after case folding where the table folds.
+
+    The fold is :func:`webfed.core.entities.fold_case`, computed in Python and stored in
+    ``folded_key``, the very column the unique index is on, so matching and uniqueness agree on
+    every database.
     """
-    query = sa.select(table.c.key).where(table.c.owner_id == owner)
-    stored = [str(key) for key in (await connection.execute(query)).scalars()]
-    if not case_insensitive:
-        return [key for key in stored if key in set(keys)]
-    wanted = {key.lower() for key in keys}
-    return [key for key in stored if key.lower() in wanted]
+    if _folds_case(table):
+        matches = table.c.folded_key.in_({fold_case(key) for key in keys})
+    else:
+        matches = table.c.key.in_(set(keys))
+    query = sa.select(table.c.key).where(table.c.owner_id == owner, matches)
+    return [str(key) for key in (await connection.execute(query)).scalars()]
 
 
 async def _delete_keys(
@@ -70,7 +73,13 @@ async def load_tags(
 async def insert_tags(
     connection: AsyncConnection, table: sa.Table, owner: OwnerId, tags: Iterable[Tag]
 ) -> None:
-    rows = [{"owner_id": owner, "key": tag.key, "value": tag.value} for tag in tags]
+    folds = _folds_case(table)
+    rows: list[dict[str, object]] = []
+    for tag in tags:
+        row: dict[str, object] = {"owner_id": owner, "key": tag.key, "value": tag.value}
+        if folds:
+            row["folded_key"] = fold_case(tag.key)
+        rows.append(row)
     if rows:
         await connection.execute(sa.insert(table), rows)
 
@@ -81,12 +90,11 @@ async def merge_tags(
     owner: OwnerId,
     tags: Sequence[Tag],
     *,
-    case_insensitive: bool,
     quota_name: str,
 ) -> None:
     """Add or replace ``tags`` on ``owner``, then enforce the 50-tag quota."""
     keys = [tag.key for tag in tags]
-    replaced = await _matching_keys(connection, table, owner, keys, case_insensitive)
+    replaced = await _matching_keys(connection, table, owner, keys)
     await _delete_keys(connection, table, owner, replaced)
     await insert_tags(connection, table, owner, tags)
     count_query = sa.select(sa.func.count()).select_from(table).where(table.c.owner_id == owner)
@@ -99,11 +107,9 @@ async def remove_tags(
     table: sa.Table,
     owner: OwnerId,
     keys: Sequence[str],
-    *,
-    case_insensitive: bool,
 ) -> None:
     """Remove the tags with these keys; keys that are absent are ignored, as IAM does."""
-    found = await _matching_keys(connection, table, owner, keys, case_insensitive)
+    found = await _matching_keys(connection, table, owner, keys)
     await _delete_keys(connection, table, owner, found)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,37 @@ def test_two_processes_migrating_at_once(fresh_url: str) -> None:
     assert [child.exitcode for child in children] == [0, 0]
     assert current_revision(fresh_url) == head_revision()
     assert _tables(fresh_url) >= TABLES
+
+
+def test_folded_tag_keys_are_backfilled(fresh_url: str) -> None:
+    """0004 fills ``folded_key`` in Python; keys that now fold together keep the first one."""
+    migrate(fresh_url, "0003")
+    role = {
+        "role_id": "AROAFOLD",
+        "account_id": "123456789012",
+        "name": "Fold",
+        "path": "/",
+        "trust_policy": "{}",
+        "max_session_duration": 3600,
+        "create_date": datetime(2026, 1, 1, tzinfo=UTC),
+    }
+    keys = ["Équipe", "İK", "i\u0307k", "ẞ"]
+    engine = create_sync_engine(fresh_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.table("roles", *map(sa.column, role)).insert().values(**role))
+            tags = sa.table(
+                "role_tags", sa.column("owner_id"), sa.column("key"), sa.column("value")
+            )
+            rows = [{"owner_id": "AROAFOLD", "key": key, "value": "v"} for key in keys]
+            connection.execute(tags.insert(), rows)
+        migrate(fresh_url)
+        with engine.connect() as connection:
+            stored = connection.execute(sa.text("SELECT key, folded_key FROM role_tags")).all()
+    finally:
+        engine.dispose()
+    assert sorted(tuple(row) for row in stored) == [
+        ("i\u0307k", "i\u0307k"),
+        ("Équipe", "équipe"),
+        ("ẞ", "ß"),
+    ]
