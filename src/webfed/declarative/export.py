@@ -1,7 +1,8 @@
 """Writing a state in the configuration file format, so ``webfed export | webfed apply`` is a no-op.
 
-Policy documents are written as YAML mappings; defaults (path ``/``, no description, 3600 s, no
-tags) are left out, as :mod:`webfed.declarative.schema` reads them back. A role names a customer
+Policy documents are written as YAML mappings, numbers exactly as IAM holds them; defaults
+(path ``/``, no description, 3600 s, no tags) are left out, as :mod:`webfed.declarative.schema`
+reads them back. A role names a customer
 managed policy of the account by name and anything else by ARN.
 """
 
@@ -14,11 +15,13 @@ import yaml
 from webfed.declarative.model import (
     DEFAULT_MAX_SESSION_DURATION,
     ManagedPolicy,
+    PolicyDocument,
     Provider,
     Role,
     State,
 )
 from webfed.declarative.schema import FORMAT_VERSION
+from webfed.declarative.source import Dumper
 
 __all__ = ["export_text", "state_to_document"]
 
@@ -26,8 +29,9 @@ __all__ = ["export_text", "state_to_document"]
 def export_text(state: State) -> str:
     """The YAML text of a configuration file declaring ``state``."""
     header = f"# webfed configuration: IAM state of account {state.account_id}\n"
-    body = yaml.safe_dump(
+    body = yaml.dump(
         state_to_document(state),
+        Dumper=Dumper,
         sort_keys=False,
         default_flow_style=False,
         allow_unicode=True,
@@ -48,6 +52,12 @@ def state_to_document(state: State) -> dict[str, Any]:
     return document
 
 
+def _document(document: PolicyDocument) -> Any:
+    """A YAML mapping, or the JSON text as a string when the document could not be parsed (apply
+    then reports it with its line instead of export failing for the whole account)."""
+    return document.value() if document.parsed else document.text
+
+
 def _provider(provider: Provider) -> dict[str, Any]:
     entry: dict[str, Any] = {"url": provider.url}
     if provider.client_ids:
@@ -65,7 +75,7 @@ def _policy(policy: ManagedPolicy) -> dict[str, Any]:
         entry["path"] = policy.path
     if policy.description:
         entry["description"] = policy.description
-    entry["document"] = policy.document.value()
+    entry["document"] = _document(policy.document)
     if policy.tags.items:
         entry["tags"] = policy.tags.as_dict()
     return entry
@@ -79,9 +89,9 @@ def _role(role: Role, policy_names: dict[str, str]) -> dict[str, Any]:
         entry["description"] = role.description
     if role.max_session_duration != DEFAULT_MAX_SESSION_DURATION:
         entry["max_session_duration"] = role.max_session_duration
-    entry["trust_policy"] = role.trust_policy.value()
+    entry["trust_policy"] = _document(role.trust_policy)
     if role.inline_policies:
-        entry["inline_policies"] = {p.name: p.document.value() for p in role.inline_policies}
+        entry["inline_policies"] = {p.name: _document(p.document) for p in role.inline_policies}
     if role.managed_policies:
         entry["managed_policies"] = [policy_names.get(a, a) for a in role.managed_policies]
     if role.permissions_boundary is not None:

@@ -9,9 +9,10 @@ Identifiers follow the IAM user guide ("IAM identifiers"): a role ARN is
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from webfed.declarative.json_text import Json, dumps, loads
 
 __all__ = [
     "DEFAULT_MAX_SESSION_DURATION",
@@ -29,7 +30,7 @@ __all__ = [
 
 DEFAULT_MAX_SESSION_DURATION = 3600
 
-JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
+JsonValue = Json
 
 
 def role_arn(account_id: str, path: str, name: str) -> str:
@@ -50,8 +51,10 @@ def provider_arn(account_id: str, url: str) -> str:
 class PolicyDocument:
     """A policy document; two documents are equal when their JSON values are equal.
 
-    ``text`` is what is sent to IAM; ``canonical`` (sorted keys, no whitespace) is what is
-    compared, so formatting and key order never cause a spurious update.
+    ``text`` is what is sent to IAM; ``canonical`` (sorted keys, no whitespace, ASCII with
+    ``\\u`` escapes, numbers as written) is what is compared, so formatting, key order and
+    escaping never cause a spurious update. A document read from IAM that is not JSON at all is
+    kept :meth:`opaque`: its text is exported as a string and it equals no other document.
     """
 
     text: str = field(compare=False)
@@ -60,21 +63,28 @@ class PolicyDocument:
     @classmethod
     def from_text(cls, text: str) -> PolicyDocument:
         """Raises ``ValueError`` when the text is not JSON."""
-        return cls(text=text, canonical=_canonical(json.loads(text)))
+        return cls(text=text, canonical=dumps(loads(text), sort_keys=True))
 
     @classmethod
     def from_value(cls, value: JsonValue) -> PolicyDocument:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-        return cls(text=text, canonical=_canonical(value))
+        return cls(text=dumps(value), canonical=dumps(value, sort_keys=True))
+
+    @classmethod
+    def opaque(cls, text: str) -> PolicyDocument:
+        """A document that could not be parsed; its canonical form is not JSON, so it never
+        equals a parsed document and the planner replaces it."""
+        return cls(text=text, canonical=_OPAQUE + text)
+
+    @property
+    def parsed(self) -> bool:
+        return not self.canonical.startswith(_OPAQUE)
 
     def value(self) -> JsonValue:
-        """The document as a JSON value, keys in the order written."""
-        loaded: JsonValue = json.loads(self.text)
-        return loaded
+        """The document as a JSON value, keys in the order written; ``ValueError`` if opaque."""
+        return loads(self.text)
 
 
-def _canonical(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_OPAQUE = "\x00opaque:"
 
 
 @dataclass(frozen=True, slots=True)

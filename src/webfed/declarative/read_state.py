@@ -1,8 +1,9 @@
 """Reading the account's current IAM state through the List and Get operations.
 
 The outputs follow IAM's output shapes (botocore ``iam/2010-05-08``). IAM returns policy
-documents URL-encoded (RFC 3986); they are decoded here. ``GetOpenIDConnectProvider`` returns
-the URL without its scheme, as IAM does; ``https://`` is assumed then, since IAM accepts no other.
+documents URL-encoded (RFC 3986); they are decoded here, numbers kept as written (any length).
+``GetOpenIDConnectProvider`` returns the URL without its scheme, as IAM does; ``https://`` is
+assumed then, since IAM accepts no other.
 """
 
 from __future__ import annotations
@@ -36,9 +37,16 @@ async def read_state(client: IamClient) -> State:
 
 
 def decode_document(text: str) -> PolicyDocument:
-    """A document as IAM returns it: URL-encoded JSON, or plain JSON."""
+    """A document as IAM returns it: URL-encoded JSON, or plain JSON.
+
+    Never raises: a document this reader cannot parse is kept opaque (exported as its text,
+    and replaced by whatever the file declares), so one odd entity cannot stop an export.
+    """
     plain = text if text.lstrip().startswith("{") else unquote(text)
-    return PolicyDocument.from_text(plain)
+    try:
+        return PolicyDocument.from_text(plain)
+    except ValueError:
+        return PolicyDocument.opaque(plain)
 
 
 def _tags(items: list[dict[str, Any]] | None) -> Tags:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Sequence
 
 from rich.console import Console
@@ -17,6 +16,8 @@ from webfed.declarative.changes import (
     PutInlinePolicy,
     UpdateTrustPolicy,
 )
+from webfed.declarative.json_text import dumps
+from webfed.declarative.model import PolicyDocument
 from webfed.declarative.plan import Plan
 
 __all__ = ["document_diff", "render_plan", "render_problems", "render_report", "summary"]
@@ -39,10 +40,15 @@ def document_diff(change: Change) -> list[str]:
         return []
     if change.previous is None:
         return []
-    before = json.dumps(change.previous.value(), indent=2).splitlines()
-    after = json.dumps(change.document.value(), indent=2).splitlines()
+    before = _pretty(change.previous).splitlines()
+    after = _pretty(change.document).splitlines()
     lines = difflib.unified_diff(before, after, lineterm="", n=1)
     return [line for line in lines if not line.startswith(("---", "+++"))]
+
+
+def _pretty(document: PolicyDocument) -> str:
+    """Two-space-indented JSON, numbers as written; an unparsable document as its text."""
+    return dumps(document.value(), indent=2) if document.parsed else document.text
 
 
 def _diff_line(line: str) -> str:

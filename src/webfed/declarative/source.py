@@ -1,10 +1,20 @@
 """Reading YAML text into nodes that remember their line, and the :class:`Problem` they report.
 
-The loader is PyYAML's safe loader with two YAML 1.1 surprises removed, because a policy
-document must reach IAM exactly as written: unquoted dates (``Version: 2012-10-17``) stay
-strings, and only ``true``/``false`` are booleans (``yes``, ``no``, ``on``, ``off`` stay strings).
-Duplicate mapping keys, which PyYAML would silently merge, are reported. The number of nodes a
-policy document may expand to is capped, so aliases cannot blow up memory ("billion laughs").
+The loader is PyYAML's safe loader resolving plain scalars as YAML 1.2's JSON-compatible subset,
+because a policy document must reach IAM exactly as written. YAML 1.1, PyYAML's default, would
+read ``012345670123`` as an octal number, ``1:20`` as base 60, ``1_000`` as ``1000``, ``yes`` as
+true and ``2012-10-17`` as a date. Here:
+
+* a plain scalar is a number only when it is a JSON number (RFC 8259 section 6: no leading zero,
+  no ``_``, no sign ``+``, digits on both sides of a point); in a policy document it is kept as
+  its text (:class:`webfed.declarative.json_text.Number`);
+* booleans are YAML 1.2 core's ``true``/``True``/``TRUE`` and ``false``/``False``/``FALSE``;
+* null is YAML 1.2 core's ``null``/``Null``/``NULL``/``~`` or nothing;
+* everything else, ``.inf`` and ``.nan`` included, is a string.
+
+An explicit tag (``!!int 0x10``) must spell its value the same way. Duplicate mapping keys,
+which PyYAML would silently merge, are reported. The number of nodes a policy document may
+expand to is capped, so aliases cannot blow up memory ("billion laughs").
 """
 
 from __future__ import annotations
@@ -14,11 +24,14 @@ from dataclasses import dataclass
 
 import yaml
 
+from webfed.declarative.json_text import JSON_FLOAT, JSON_INTEGER, Json, Number
 from webfed.errors import InvalidConfiguration
 
 __all__ = [
     "MAX_DOCUMENT_NODES",
     "MAX_FILE_BYTES",
+    "Dumper",
+    "Json",
     "Problem",
     "compose",
     "line_of",
@@ -29,19 +42,27 @@ __all__ = [
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_DOCUMENT_NODES = 20_000
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-_JSON_SCALAR_TAGS = frozenset(
-    {
-        "tag:yaml.org,2002:str",
-        "tag:yaml.org,2002:int",
-        "tag:yaml.org,2002:float",
-        "tag:yaml.org,2002:null",
-        _BOOL_TAG,
-    }
+_NULL_TAG = "tag:yaml.org,2002:null"
+_BOOL = re.compile(r"true|True|TRUE|false|False|FALSE")
+_NULL = re.compile(r"null|Null|NULL|~|")
+# How each non-string scalar must be spelled, plain or under an explicit tag.
+_SPELLINGS = {
+    _INT_TAG: JSON_INTEGER,
+    _FLOAT_TAG: JSON_FLOAT,
+    _BOOL_TAG: _BOOL,
+    _NULL_TAG: _NULL,
+}
+# (tag, pattern, first characters) in the order the resolver tries them.
+_IMPLICIT = (
+    (_BOOL_TAG, _BOOL, "tTfF"),
+    (_NULL_TAG, _NULL, ["n", "N", "~", ""]),
+    (_INT_TAG, JSON_INTEGER, "-0123456789"),
+    (_FLOAT_TAG, JSON_FLOAT, "-0123456789"),
 )
-
-Json = str | int | float | bool | None | list["Json"] | dict[str, "Json"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,16 +88,42 @@ def raise_problems(problems: list[Problem], source: str = "") -> None:
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe loader resolving plain scalars closer to YAML 1.2 / JSON."""
+    """Safe loader resolving plain scalars as YAML 1.2's JSON-compatible subset."""
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL_TAG, _TIMESTAMP_TAG)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+def _anchored(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    return re.compile(rf"^(?:{pattern.pattern})$")
+
+
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in _IMPLICIT:
+    _Loader.add_implicit_resolver(_tag, _anchored(_pattern), list(_first))
+
+
+class Dumper(yaml.SafeDumper):
+    """Writes what :class:`_Loader` reads back unchanged, and what YAML 1.1 readers read alike.
+
+    JSON numbers resolve first (so :class:`Number` is written plain), then every YAML 1.1 rule,
+    so a string any YAML reader might take for something else (``0123``, ``yes``, ``1:20``,
+    ``2012-10-17``) is quoted.
+    """
+
+
+Dumper.yaml_implicit_resolvers = {
+    first: list(resolvers) for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver(
-    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+for _tag, _pattern, _first in _IMPLICIT[2:]:
+    for _character in _first:
+        Dumper.yaml_implicit_resolvers.setdefault(_character, []).insert(
+            0, (_tag, _anchored(_pattern))
+        )
+
+
+def _represent_number(dumper: yaml.SafeDumper, number: Number) -> yaml.ScalarNode:
+    return dumper.represent_scalar(_INT_TAG if number.is_integer else _FLOAT_TAG, number.text)
+
+
+Dumper.add_representer(Number, _represent_number)
 
 
 def compose(text: str) -> tuple[yaml.Node | None, list[Problem]]:
@@ -101,16 +148,39 @@ def line_of(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
 
 
-def scalar_value(node: yaml.ScalarNode) -> Json:
-    """The JSON-compatible value of a plain or quoted scalar (str, int, float, bool, null)."""
-    if node.tag not in _JSON_SCALAR_TAGS:
+def _checked_spelling(node: yaml.ScalarNode) -> str:
+    """The scalar's text, once it is known to spell a value of its tag (plain or explicit)."""
+    text = str(node.value)
+    if node.tag == _STR_TAG:
+        return text
+    spelling = _SPELLINGS.get(node.tag)
+    if spelling is None:
         raise ValueError(f"unsupported YAML tag {node.tag}")
-    loader = _Loader("")
-    try:
-        value: Json = loader.construct_object(node)
-    finally:
-        loader.dispose()
-    return value
+    if not spelling.fullmatch(text):
+        kind = node.tag.rsplit(":", 1)[1]
+        raise ValueError(f"{text[:40]!r} is not a YAML 1.2 / JSON {kind}")
+    return text
+
+
+def scalar_value(node: yaml.ScalarNode) -> Json:
+    """The value of a plain or quoted scalar: str, int, float, bool or ``None``."""
+    text = _checked_spelling(node)
+    if node.tag == _INT_TAG:
+        return int(text)
+    if node.tag == _FLOAT_TAG:
+        return float(text)
+    return _document_scalar(node.tag, text)
+
+
+def _document_scalar(tag: str, text: str) -> Json:
+    """A scalar inside a policy document: numbers stay :class:`Number`, as written."""
+    if tag in (_INT_TAG, _FLOAT_TAG):
+        return Number(text)
+    if tag == _BOOL_TAG:
+        return text.lower() == "true"
+    if tag == _NULL_TAG:
+        return None
+    return text
 
 
 def to_json(node: yaml.Node, where: str, problems: list[Problem]) -> Json:
@@ -134,7 +204,7 @@ def _convert(node: yaml.Node, where: str, problems: list[Problem], budget: list[
         ]
     assert isinstance(node, yaml.ScalarNode)
     try:
-        return scalar_value(node)
+        return _document_scalar(node.tag, _checked_spelling(node))
     except ValueError as error:
         problems.append(Problem(str(error), line_of(node), where))
         return None
@@ -145,7 +215,7 @@ def _convert_mapping(
 ) -> Json:
     result: dict[str, Json] = {}
     for key_node, value_node in node.value:
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
             problems.append(Problem("keys must be strings", line_of(key_node), where))
             continue
         key = str(key_node.value)

@@ -95,6 +95,30 @@ def test_export_piped_into_apply_is_a_no_op(
     assert "<stdin>: line 2: roles: must be a list" in broken.output
 
 
+UNUSUAL = """\
+    version: 1
+    policies:
+      - name: unusual
+        document: '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+          "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/\\u65e5\\u672c",
+          "Condition": {"NumericLessThan": {"s3:max-keys": DIGITS}}}]}'
+    """.replace("DIGITS", "1" * 5001)
+
+
+def test_escaped_unicode_and_huge_numbers_export_and_apply_back(
+    site: Callable[..., Result], tmp_path: Path
+) -> None:
+    """IAM accepts both; export must neither crash nor write what apply then refuses."""
+    created = site("apply", text=UNUSUAL)
+    assert created.exit_code == 0, created.output
+    exported = site("export")
+    assert exported.exit_code == 0, exported.output
+    assert "1" * 5001 in exported.output
+    again = site("apply", text=exported.output)
+    assert again.exit_code == 0, again.output
+    assert "No changes" in again.output
+
+
 def test_dry_run_prints_the_plan_and_changes_nothing(site: Callable[..., Result]) -> None:
     result = site("apply", "--dry-run", text=FULL)
     assert result.exit_code == 0, result.output

@@ -175,3 +175,27 @@ def _fold_role_tags(state: State) -> State:
             )
         )
     return State(state.account_id, policies=tuple(policies), roles=tuple(roles))
+
+
+def test_a_document_that_is_not_json_is_exported_as_its_text() -> None:
+    """One unreadable document must not stop the export of the whole account."""
+    from webfed.declarative.read_state import decode_document
+
+    odd = decode_document('{"Version": "2012-10-17", "N": NaN}')
+    assert not odd.parsed and odd != allow()
+    policy = ManagedPolicy("odd", odd)
+    exported = yaml.safe_load(export_text(State(ACCOUNT, policies=(policy,))))
+    assert exported["policies"][0]["document"] == '{"Version": "2012-10-17", "N": NaN}'
+
+
+def test_numbers_and_escapes_round_trip_exactly() -> None:
+    document = PolicyDocument.from_text(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",'
+        ' "Resource": "arn:aws:s3:::b/\\u65e5\\u672c", "Condition": {"NumericLessThan":'
+        ' {"s3:max-keys": 1.50}, "NumericEquals": {"s3:x": ' + "7" * 5001 + "}}}]}"
+    )
+    state = State(ACCOUNT, policies=(ManagedPolicy("p", document),))
+    loaded = round_trip(state)
+    assert loaded == state
+    assert loaded.policies[0].document.text.isascii()
+    assert '"s3:max-keys":1.50' in loaded.policies[0].document.text
