@@ -7,6 +7,7 @@ the operations the plan needs must all be available.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from webfed.declarative.export import export_text
 from webfed.declarative.iam_client import IamClient
 from webfed.declarative.plan import Plan, plan
 from webfed.declarative.read_state import read_state
-from webfed.declarative.references import Limits, resolve
+from webfed.declarative.references import Limits, reference_warnings, resolve
 from webfed.declarative.schema import Config, read_config
 from webfed.declarative.settings_section import settings_problems
 from webfed.declarative.source import Problem, raise_problems
@@ -142,7 +143,8 @@ async def _check_and_plan(
     missing = missing_operations(planned.changes, client)
     unavailable = [Problem(f"this webfed does not offer IAM operation {name}") for name in missing]
     raise_problems(unavailable, source)
-    return planned
+    warnings = tuple(str(warning) for warning in reference_warnings(config, current, limits))
+    return dataclasses.replace(planned, warnings=warnings + planned.warnings)
 
 
 async def apply_file(

@@ -6,8 +6,10 @@ file with any problem changes nothing. The rules come from IAM:
 * role names are unique case-insensitively, managed policy names and provider URLs exactly;
 * a role may attach at most 10 managed policies (IAM's default quota) and refer to a managed
   policy by name (defined in the file or existing) or by ARN (existing or defined in the file);
-* an OpenID Connect provider named in a trust policy's ``Federated`` principal must be
-  declared in the file or exist already;
+* an OpenID Connect provider named in a trust policy's ``Federated`` principal must be in this
+  account; one that is neither declared in the file nor in IAM is only a warning
+  (:func:`reference_warnings`), because IAM accepts such a trust policy and keeps roles whose
+  provider was deleted;
 * every policy document is parsed by the policy engine with its kind (trust, identity or
   boundary) and measured as IAM measures it (whitespace not counted): trust policies against
   the configured quota, managed policies against 6,144 characters, a role's inline policies
@@ -38,6 +40,7 @@ __all__ = [
     "MAX_ATTACHED_POLICIES",
     "Limits",
     "federated_principals",
+    "reference_warnings",
     "resolve",
 ]
 
@@ -66,7 +69,7 @@ def resolve(config: Config, current: State, limits: Limits) -> tuple[State | Non
     for index, role in enumerate(config.roles):
         resolved = _resolve_role(config, current, limits.account_id, index, problems)
         roles.append(resolved if resolved is not None else role)
-    problems.extend(_federated_problems(config, current, limits.account_id))
+    problems.extend(_federated_problems(config, limits.account_id))
     if problems:
         return None, problems
     state = State(limits.account_id, config.providers, config.policies, tuple(roles))
@@ -225,18 +228,34 @@ def _policy_arn(config: Config, current: State, account_id: str, reference: str)
     return existing.arn(account_id) if existing is not None else None
 
 
-def _federated_problems(config: Config, current: State, account_id: str) -> Iterator[Problem]:
-    declared = {provider.arn(account_id) for provider in config.providers}
+def _federated_principals_of_roles(config: Config) -> Iterator[tuple[str, str]]:
+    """(where, principal) for every OpenID Connect provider ARN a trust policy names."""
     for index, role in enumerate(config.roles):
-        where = f"roles[{index}].trust_policy"
         for principal in federated_principals(role.trust_policy.value()):
-            if ":oidc-provider/" not in principal:
-                continue
-            if principal.split(":")[4:5] != [account_id]:
-                yield _problem(config, where, f"{principal} is not in account {account_id}")
-            elif principal not in declared and current.provider(principal) is None:
-                message = f"no OpenID Connect provider {principal} in this file or in IAM"
-                yield _problem(config, where, message)
+            if ":oidc-provider/" in principal:
+                yield f"roles[{index}].trust_policy", principal
+
+
+def _federated_problems(config: Config, account_id: str) -> Iterator[Problem]:
+    for where, principal in _federated_principals_of_roles(config):
+        if principal.split(":")[4:5] != [account_id]:
+            yield _problem(config, where, f"{principal} is not in account {account_id}")
+
+
+def reference_warnings(config: Config, current: State, limits: Limits) -> list[Problem]:
+    """What is allowed but probably unintended: a trust policy naming a provider of this account
+    that neither the file nor IAM holds (the role cannot be assumed until it exists)."""
+    declared = {provider.arn(limits.account_id) for provider in config.providers}
+    warnings = []
+    for where, principal in _federated_principals_of_roles(config):
+        in_account = principal.split(":")[4:5] == [limits.account_id]
+        if in_account and principal not in declared and current.provider(principal) is None:
+            message = (
+                f"no OpenID Connect provider {principal} in this file or in IAM; "
+                "the role cannot be assumed with it until it exists"
+            )
+            warnings.append(_problem(config, where, message))
+    return warnings
 
 
 def federated_principals(document: Json) -> Iterator[str]:

@@ -119,6 +119,17 @@ def test_escaped_unicode_and_huge_numbers_export_and_apply_back(
     assert "No changes" in again.output
 
 
+def test_a_role_trusting_a_missing_provider_applies_with_a_warning(
+    site: Callable[..., Result],
+) -> None:
+    without_providers = FULL.split("    providers:")[0] + "    policies:"
+    text = without_providers + FULL.split("    policies:", 1)[1]
+    result = site("apply", text=text)
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.output and "no OpenID Connect provider" in result.output
+    assert "+ create role /game-player" in result.output
+
+
 def test_dry_run_prints_the_plan_and_changes_nothing(site: Callable[..., Result]) -> None:
     result = site("apply", "--dry-run", text=FULL)
     assert result.exit_code == 0, result.output

@@ -8,7 +8,12 @@ import pytest
 
 from tests.unit.declarative.helpers import ACCOUNT, FULL, allow, load, trust
 from webfed.declarative.model import ManagedPolicy, Provider, Role, State
-from webfed.declarative.references import Limits, federated_principals, resolve
+from webfed.declarative.references import (
+    Limits,
+    federated_principals,
+    reference_warnings,
+    resolve,
+)
 from webfed.declarative.schema import Config
 from webfed.declarative.settings_section import read_settings_defaults, settings_problems
 from webfed.declarative.source import Problem
@@ -160,7 +165,6 @@ REFERENCE_ERRORS = [
         7,
     ),
     (role_file("    permissions_boundary: ghost\n"), "no managed policy 'ghost'", 7),
-    (role_file(providers=False), "no OpenID Connect provider", 4),
     (
         role_file(trust_json=trust("arn:aws:iam::999999999999:oidc-provider/x.example").text),
         "is not in account",
@@ -189,7 +193,6 @@ REFERENCE_ERRORS = [
         "unknown-policy-name",
         "unknown-policy-arn",
         "unknown-boundary",
-        "unknown-provider",
         "provider-other-account",
         "too-many-attached",
         "attached-twice",
@@ -197,6 +200,19 @@ REFERENCE_ERRORS = [
 )
 def test_references_must_resolve(text: str, fragment: str, line: int) -> None:
     assert one(problems_of(text), fragment).line == line
+
+
+def test_an_unknown_provider_in_a_trust_policy_is_a_warning() -> None:
+    """IAM accepts a trust policy naming a provider that does not exist (and leaves roles alone
+    when a provider is deleted), so apply warns instead of refusing the file."""
+    config = load(role_file(providers=False))
+    assert problems_of(role_file(providers=False)) == []
+    (warning,) = reference_warnings(config, EMPTY, LIMITS)
+    assert warning.line == 4 and warning.where == "roles[0].trust_policy"
+    assert "no OpenID Connect provider" in warning.message
+    assert reference_warnings(load(role_file()), EMPTY, LIMITS) == []
+    existing = State(ACCOUNT, providers=(Provider("https://accounts.example.com"),))
+    assert reference_warnings(config, existing, LIMITS) == []
 
 
 def test_well_known_federated_principals_need_no_provider() -> None:
