@@ -113,7 +113,9 @@ async def apply_config(
 
     When a change fails because IAM changed underneath (another ``webfed serve --config``
     starting at the same time created the role first, say), the state is read again and the
-    rest re-planned, up to :data:`MAX_ATTEMPTS` times in all.
+    rest re-planned, up to :data:`MAX_ATTEMPTS` times in all. If the new plan is exactly what
+    was left of the old one, IAM did not change and the failure is not a race: it is reported
+    without retrying.
     """
     first = await _check_and_plan(client, config, limits, prune=prune, source=source)
     if dry_run or first.empty:
@@ -123,12 +125,17 @@ async def apply_config(
     for attempt in range(1, MAX_ATTEMPTS + 1):
         outcome = await execute(planned.changes, client)
         applied.extend(outcome.applied)
+        failed = ApplyReport(
+            first, tuple(applied), False, outcome.failed, outcome.error, attempt - 1
+        )
         if not isinstance(outcome.error, _RACES) or attempt == MAX_ATTEMPTS:
-            error = outcome.error
-            return ApplyReport(first, tuple(applied), False, outcome.failed, error, attempt - 1)
+            return failed
+        remaining = planned.changes[len(outcome.applied) :]
         planned = await _check_and_plan(client, config, limits, prune=prune, source=source)
         if planned.empty:
             return ApplyReport(first, tuple(applied), replanned=attempt)
+        if planned.changes == remaining:
+            return failed  # IAM did not move: the same change would fail the same way
     raise AssertionError("unreachable: the last attempt returns")
 
 

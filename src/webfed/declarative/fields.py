@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from webfed.core.entities import fold_case
 from webfed.declarative.source import Json, Problem, line_of, scalar_value, to_json
 
 __all__ = [
@@ -186,7 +187,7 @@ class Reader:
         seen: dict[str, str] = {}
         for key, value_node in fields.items():
             value = self.text(value_node, _join(where, key), TAG_VALUE)
-            folded = key if case_sensitive else key.casefold()
+            folded = key if case_sensitive else fold_case(key)
             problem = TAG_KEY.problem(key)
             if problem is not None:
                 self.report(f"tag key {key!r} {problem}", value_node, where)

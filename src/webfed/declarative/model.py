@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from webfed.core.entities import fold_case
 from webfed.declarative.json_text import Json, dumps, loads
 
 __all__ = [
@@ -119,7 +120,8 @@ class Provider:
 
 @dataclass(frozen=True, slots=True)
 class ManagedPolicy:
-    """A customer managed policy; identified by its name (unique per account in IAM).
+    """A customer managed policy; identified by its name (unique per account in IAM, compared
+    case-insensitively as IAM does).
 
     ``version_ids`` lists the stored versions, oldest first; it is known only for the current
     state and is not compared.
@@ -182,11 +184,14 @@ class State:
         return next((p for p in self.providers if p.arn(self.account_id) == arn), None)
 
     def policy(self, name: str) -> ManagedPolicy | None:
-        return next((p for p in self.policies if p.name == name), None)
+        """The managed policy named ``name`` in any letter case (IAM names ignore case)."""
+        folded = fold_case(name)
+        return next((p for p in self.policies if fold_case(p.name) == folded), None)
 
     def policy_by_arn(self, arn: str) -> ManagedPolicy | None:
         return next((p for p in self.policies if p.arn(self.account_id) == arn), None)
 
     def role(self, name: str) -> Role | None:
-        folded = name.casefold()
-        return next((r for r in self.roles if r.name.casefold() == folded), None)
+        """The role named ``name`` in any letter case."""
+        folded = fold_case(name)
+        return next((r for r in self.roles if fold_case(r.name) == folded), None)

@@ -14,7 +14,9 @@ Rules:
 * Changes run in dependency order (:class:`Step`): providers, managed policies, roles, inline
   policies, attachments, boundaries, tags, then deletions.
 
-Roles match by name case-insensitively, as IAM role names are unique that way.
+Roles and managed policies match by name case-insensitively, as IAM names are unique that way;
+tag keys of roles and policies compare with the same fold as storage
+(:func:`webfed.core.entities.fold_case`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from webfed.core.entities import fold_case
 from webfed.declarative.changes import (
     AddClientId,
     AttachPolicy,
@@ -192,7 +195,7 @@ def _tag_changes(
     """Tags to set and keys to remove; role and policy tag keys compare case-insensitively."""
 
     def fold(key: str) -> str:
-        return key if case_sensitive else key.casefold()
+        return key if case_sensitive else fold_case(key)
 
     current = {fold(key): value for key, value in existing.items}
     wanted = {fold(key) for key, _ in desired.items}

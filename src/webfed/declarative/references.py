@@ -3,7 +3,9 @@
 Everything here runs before any change is made, against the file and the current state, so a
 file with any problem changes nothing. The rules come from IAM:
 
-* role names are unique case-insensitively, managed policy names and provider URLs exactly;
+* role and managed policy names are unique case-insensitively, provider URLs exactly; a managed
+  policy the file names in another case than IAM holds it is that policy, under IAM's spelling
+  (IAM cannot rename one), with a warning;
 * a role may attach at most 10 managed policies (IAM's default quota) and refer to a managed
   policy by name (defined in the file or existing) or by ARN (existing or defined in the file);
 * an OpenID Connect provider named in a trust policy's ``Federated`` principal must be in this
@@ -24,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from webfed.core.entities import fold_case
 from webfed.core.policy import (
     INLINE_ROLE_AGGREGATE_LIMIT,
     MANAGED_POLICY_LIMIT,
@@ -59,6 +62,7 @@ class Limits:
 def resolve(config: Config, current: State, limits: Limits) -> tuple[State | None, list[Problem]]:
     """Check the file against itself and the current state; the desired state, with every
     policy reference turned into an ARN, or ``None`` and the problems."""
+    config = _with_iam_spellings(config, current)
     problems = [
         *_duplicates(config),
         *_provider_problems(config, limits),
@@ -76,6 +80,17 @@ def resolve(config: Config, current: State, limits: Limits) -> tuple[State | Non
     return state, []
 
 
+def _with_iam_spellings(config: Config, current: State) -> Config:
+    """The file with each managed policy that IAM holds under another letter case renamed to
+    IAM's spelling, so its ARN and every reference to it are IAM's."""
+    policies = []
+    for declared in config.policies:
+        existing = current.policy(declared.name)
+        iam_name = declared.name if existing is None else existing.name
+        policies.append(dataclasses.replace(declared, name=iam_name))
+    return dataclasses.replace(config, policies=tuple(policies))
+
+
 def _problem(config: Config, where: str, message: str) -> Problem:
     return Problem(message, config.line(where), where)
 
@@ -84,8 +99,8 @@ def _duplicates(config: Config) -> Iterator[Problem]:
     seen: dict[str, str] = {}
     groups = (
         ("providers", [_provider_key(p) for p in config.providers], "provider URL"),
-        ("policies", [p.name for p in config.policies], "managed policy name"),
-        ("roles", [r.name.casefold() for r in config.roles], "role name (ignoring case)"),
+        ("policies", [fold_case(p.name) for p in config.policies], "policy name (ignoring case)"),
+        ("roles", [fold_case(r.name) for r in config.roles], "role name (ignoring case)"),
     )
     for section, keys, what in groups:
         seen.clear()
@@ -131,10 +146,13 @@ def _url_problem(url: str, allow_http: bool) -> str | None:
 
 def _document_problems(config: Config, limits: Limits) -> Iterator[Problem]:
     boundaries = {role.permissions_boundary for role in config.roles}
+    boundary_names = {fold_case(reference) for reference in boundaries if reference is not None}
     for index, policy in enumerate(config.policies):
         where = f"policies[{index}].document"
         yield from _parse(config, where, policy.document, PolicyKind.IDENTITY, policy.name)
-        if policy.name in boundaries or _is_arn_of(policy, boundaries, limits.account_id):
+        if fold_case(policy.name) in boundary_names or _is_arn_of(
+            policy, boundaries, limits.account_id
+        ):
             yield from _parse(config, where, policy.document, PolicyKind.BOUNDARY, policy.name)
         yield from _size(config, where, policy_size(policy.document.text), MANAGED_POLICY_LIMIT)
     for index, role in enumerate(config.roles):
@@ -221,8 +239,9 @@ def _policy_arn(config: Config, current: State, account_id: str, reference: str)
         if reference in declared or current.policy_by_arn(reference) is not None:
             return reference
         return None
+    folded = fold_case(reference)
     for policy in config.policies:
-        if policy.name == reference:
+        if fold_case(policy.name) == folded:
             return policy.arn(account_id)
     existing = current.policy(reference)
     return existing.arn(account_id) if existing is not None else None
@@ -243,10 +262,19 @@ def _federated_problems(config: Config, account_id: str) -> Iterator[Problem]:
 
 
 def reference_warnings(config: Config, current: State, limits: Limits) -> list[Problem]:
-    """What is allowed but probably unintended: a trust policy naming a provider of this account
-    that neither the file nor IAM holds (the role cannot be assumed until it exists)."""
+    """What is allowed but probably unintended: a managed policy named in another letter case
+    than IAM holds it, and a trust policy naming a provider of this account that neither the
+    file nor IAM holds (the role cannot be assumed until it exists)."""
     declared = {provider.arn(limits.account_id) for provider in config.providers}
     warnings = []
+    for index, policy in enumerate(config.policies):
+        existing = current.policy(policy.name)
+        if existing is not None and existing.name != policy.name:
+            message = (
+                f"managed policy {policy.name} is named {existing.name} in IAM, which cannot "
+                f"rename a policy; keeping {existing.name}"
+            )
+            warnings.append(_problem(config, f"policies[{index}].name", message))
     for where, principal in _federated_principals_of_roles(config):
         in_account = principal.split(":")[4:5] == [limits.account_id]
         if in_account and principal not in declared and current.provider(principal) is None:

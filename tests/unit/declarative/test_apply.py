@@ -343,10 +343,14 @@ async def test_a_concurrent_writer_makes_apply_plan_again(
         await store.close()
 
 
-async def test_a_persistent_failure_is_reported_after_the_last_attempt(
+async def test_a_conflict_that_recurs_identically_is_not_retried(
     database_url: str, account: str, tmp_path: Path
 ) -> None:
+    """Re-reading IAM changed nothing the failed change depends on: not a race, report it."""
+    calls: list[str] = []
+
     async def always_taken(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        calls.append(params["RoleName"])
         raise EntityAlreadyExists(f"Role with name {params['RoleName']} already exists.")
 
     operations = {**OPERATIONS, "CreateRole": Operation("CreateRole", always_taken)}
@@ -357,9 +361,58 @@ async def test_a_persistent_failure_is_reported_after_the_last_attempt(
         settings = Settings(account_id=account, database_url=database_url)
         report = await apply_file(store, settings, path, operations=operations)
         assert isinstance(report.error, EntityAlreadyExists)
-        assert report.replanned == MAX_ATTEMPTS - 1
+        assert report.replanned == 0 and calls == ["game-player"]
     finally:
         await store.close()
+
+
+async def test_a_failure_that_keeps_moving_stops_after_the_last_attempt(
+    database_url: str, account: str, tmp_path: Path
+) -> None:
+    """Each attempt finds IAM changed (a rival keeps adding a tag), so each is re-planned."""
+    real_tag = OPERATIONS["TagRole"].handler
+    real_create = OPERATIONS["CreateRole"].handler
+    attempts: list[int] = []
+
+    async def create_racing(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        attempts.append(1)
+        if len(attempts) == 1:
+            await real_create(ctx, params)
+        rival = [{"Key": f"rival{len(attempts)}", "Value": "x"}]
+        await real_tag(ctx, {"RoleName": params["RoleName"], "Tags": rival})
+        raise EntityAlreadyExists(f"Role with name {params['RoleName']} already exists.")
+
+    async def update_racing(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        await create_racing(ctx, {"RoleName": params["RoleName"]})
+        return {}
+
+    operations = {
+        **OPERATIONS,
+        "CreateRole": Operation("CreateRole", create_racing),
+        "UntagRole": Operation("UntagRole", update_racing),
+    }
+    path = tmp_path / "site.yaml"
+    path.write_text(textwrap.dedent(FULL).replace("123456789012", account))
+    store = await _open(database_url)
+    try:
+        settings = Settings(account_id=account, database_url=database_url)
+        report = await apply_file(store, settings, path, operations=operations)
+        assert isinstance(report.error, EntityAlreadyExists)
+        assert report.replanned == MAX_ATTEMPTS - 1 and len(attempts) == MAX_ATTEMPTS
+    finally:
+        await store.close()
+
+
+def test_a_policy_named_in_another_case_is_the_same_policy(
+    site: Callable[..., Result],
+) -> None:
+    assert site("apply", text=FULL).exit_code == 0
+    renamed = FULL.replace("- name: scores-read", "- name: Scores-Read").replace(
+        "managed_policies: [scores-read]", "managed_policies: [SCORES-READ]"
+    )
+    again = site("apply", text=renamed)
+    assert again.exit_code == 0, again.output
+    assert "No changes" in again.output and "named scores-read in IAM" in again.output
 
 
 def test_apply_at_start_applies_and_exits_1_on_problems(

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.declarative.helpers import ACCOUNT, allow, trust
+from webfed.core.entities import fold_case
 from webfed.declarative.apply import load_config
 from webfed.declarative.export import export_text, state_to_document
 from webfed.declarative.model import (
@@ -100,7 +101,7 @@ identity_documents = st.sampled_from(
 
 @st.composite
 def states(draw: st.DrawFn) -> State:
-    policy_names = draw(st.lists(names, unique=True, max_size=3))
+    policy_names = draw(st.lists(names, unique_by=fold_case, max_size=3))
     policies = tuple(
         ManagedPolicy(
             name,
@@ -112,7 +113,7 @@ def states(draw: st.DrawFn) -> State:
         for name in policy_names
     )
     arns = [policy.arn(ACCOUNT) for policy in policies]
-    role_names = draw(st.lists(names, unique_by=str.casefold, max_size=3))
+    role_names = draw(st.lists(names, unique_by=fold_case, max_size=3))
     roles = tuple(
         Role(
             name,
@@ -148,7 +149,7 @@ def _fold_role_tags(state: State) -> State:
     for role in state.roles:
         seen: dict[str, tuple[str, str]] = {}
         for key, value in role.tags.items:
-            seen.setdefault(key.casefold(), (key, value))
+            seen.setdefault(fold_case(key), (key, value))
         roles.append(
             Role(
                 role.name,
@@ -164,7 +165,7 @@ def _fold_role_tags(state: State) -> State:
     for policy in state.policies:
         seen = {}
         for key, value in policy.tags.items:
-            seen.setdefault(key.casefold(), (key, value))
+            seen.setdefault(fold_case(key), (key, value))
         policies.append(
             ManagedPolicy(
                 policy.name,

@@ -257,7 +257,7 @@ def simulate(state: State, changes: tuple[c.Change, ...]) -> State:
     """A minimal model of IAM: apply each change to a state."""
     providers = {p.arn(ACCOUNT): p for p in state.providers}
     policies = {p.name: p for p in state.policies}
-    roles = {r.name.casefold(): r for r in state.roles}
+    roles = {r.name.lower(): r for r in state.roles}
     for change in changes:
         match change:
             case c.CreateProvider(provider):
@@ -272,11 +272,11 @@ def simulate(state: State, changes: tuple[c.Change, ...]) -> State:
             case c.DeletePolicy(arn):
                 del policies[arn.rsplit("/", 1)[1]]
             case c.CreateRole(role):
-                roles[role.name.casefold()] = dataclasses.replace(
+                roles[role.name.lower()] = dataclasses.replace(
                     role, inline_policies=(), managed_policies=()
                 )
             case c.DeleteRole(name):
-                del roles[name.casefold()]
+                del roles[name.lower()]
             case _:
                 roles = _simulate_role_part(roles, change)
     return State(
@@ -287,25 +287,25 @@ def simulate(state: State, changes: tuple[c.Change, ...]) -> State:
 def _simulate_role_part(roles: dict[str, Role], change: c.Change) -> dict[str, Role]:
     match change:
         case c.PutInlinePolicy(name, policy_name, document, _):
-            role = roles[name.casefold()]
+            role = roles[name.lower()]
             kept = [p for p in role.inline_policies if p.name != policy_name]
             inline = (*kept, InlinePolicy(policy_name, document))
-            roles[name.casefold()] = dataclasses.replace(role, inline_policies=inline)
+            roles[name.lower()] = dataclasses.replace(role, inline_policies=inline)
         case c.DeleteInlinePolicy(name, policy_name):
-            role = roles[name.casefold()]
+            role = roles[name.lower()]
             kept_inline = tuple(p for p in role.inline_policies if p.name != policy_name)
-            roles[name.casefold()] = dataclasses.replace(role, inline_policies=kept_inline)
+            roles[name.lower()] = dataclasses.replace(role, inline_policies=kept_inline)
         case c.AttachPolicy(name, arn):
-            role = roles[name.casefold()]
+            role = roles[name.lower()]
             attached = (*role.managed_policies, arn)
-            roles[name.casefold()] = dataclasses.replace(role, managed_policies=attached)
+            roles[name.lower()] = dataclasses.replace(role, managed_policies=attached)
         case c.DetachPolicy(name, arn):
-            role = roles[name.casefold()]
+            role = roles[name.lower()]
             remaining = tuple(a for a in role.managed_policies if a != arn)
-            roles[name.casefold()] = dataclasses.replace(role, managed_policies=remaining)
+            roles[name.lower()] = dataclasses.replace(role, managed_policies=remaining)
         case c.UpdateTrustPolicy(name, document):
-            role = roles[name.casefold()]
-            roles[name.casefold()] = dataclasses.replace(role, trust_policy=document)
+            role = roles[name.lower()]
+            roles[name.lower()] = dataclasses.replace(role, trust_policy=document)
     return roles
 
 
@@ -368,3 +368,10 @@ def test_without_prune_nothing_is_deleted(desired: State, current: State) -> Non
     for change in result.changes:
         assert change.step < Step.PRUNE_ROLES
         assert not isinstance(change, c.DeleteRole | c.DeletePolicy | c.DeleteProvider)
+
+
+def test_policies_match_case_insensitively_and_are_never_pruned_for_case() -> None:
+    current = State(ACCOUNT, policies=(ManagedPolicy("Mgd", allow()),))
+    desired = State(ACCOUNT, policies=(ManagedPolicy("mgd", allow()),))
+    assert desired.policy("MGD") == desired.policies[0]
+    assert plan(desired, current, prune=True).empty

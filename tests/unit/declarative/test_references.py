@@ -248,13 +248,24 @@ DUPLICATES = [
         role_file() + f"  - name: PLAYER\n    trust_policy: '{TRUST_JSON}'\n",
         7,
     ),
+    (
+        f"version: 1\npolicies:\n  - name: Mgd\n    document: '{ALLOW_JSON}'\n"
+        f"  - name: mgd\n    document: '{ALLOW_JSON}'\n",
+        5,
+    ),
 ]
 
 
 @pytest.mark.parametrize(
     ("text", "line"),
     DUPLICATES,
-    ids=["provider-url", "provider-url-other-scheme", "policy-name", "role-name-case"],
+    ids=[
+        "provider-url",
+        "provider-url-other-scheme",
+        "policy-name",
+        "role-name-case",
+        "policy-name-case",
+    ],
 )
 def test_duplicates_are_reported_at_the_second_declaration(text: str, line: int) -> None:
     problems = problems_of(text, limits=Limits(ACCOUNT, allow_http_issuers=True))
@@ -294,6 +305,26 @@ def test_paths_of_existing_roles_and_policies_cannot_change() -> None:
     problems = problems_of(text, current)
     assert one(problems, "a role's path cannot change").where == "roles[0].path"
     assert one(problems, "a policy's path cannot change").where == "policies[0].path"
+
+
+def test_policy_names_match_iam_ignoring_case_and_keep_the_iam_spelling() -> None:
+    """IAM holds ``Mgd``; a file naming ``mgd`` means that policy, which cannot be renamed."""
+    existing = ManagedPolicy("Mgd", allow(), path="/ops/")
+    current = State(
+        ACCOUNT, providers=(Provider("https://accounts.example.com"),), policies=(existing,)
+    )
+    text = role_file("    managed_policies: [MGD]\n    permissions_boundary: mgd\n")
+    text += f"policies:\n  - name: mgd\n    path: /ops/\n    document: '{ALLOW_JSON}'\n"
+    config = load(text)
+    state, problems = resolve(config, current, LIMITS)
+    assert problems == [] and state is not None
+    assert [policy.name for policy in state.policies] == ["Mgd"]
+    assert state.roles[0].managed_policies == (existing.arn(ACCOUNT),)
+    assert state.roles[0].permissions_boundary == existing.arn(ACCOUNT)
+    (warning,) = reference_warnings(config, current, LIMITS)
+    assert warning.where == "policies[0].name" and "named Mgd in IAM" in warning.message
+    moved = text.replace("path: /ops/", "path: /elsewhere/")
+    assert one(problems_of(moved, current), "a policy's path cannot change").line == 11
 
 
 def test_federated_principals_reads_every_shape() -> None:
