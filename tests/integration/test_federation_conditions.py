@@ -235,3 +235,12 @@ def test_the_pinned_value_itself(federation: Federation, pinned_role: tuple[str,
     with pytest.raises(botocore.exceptions.ClientError) as caught:
         federation.assume(arn, federation.token(team=value.upper()))
     assert error_of(caught) == ("AccessDenied", 403)
+
+
+def test_a_claim_spelled_sub_in_capitals_cannot_impersonate_a_subject(
+    federation: Federation,
+) -> None:
+    role_arn = _role_with(federation, {"StringEquals": {f"{federation.prefix}:sub": "victim"}})
+    forged = federation.token(sub="attacker", SUB="victim")
+    assert not _accepted(federation, role_arn, forged)
+    assert _accepted(federation, role_arn, federation.token(sub="victim"))

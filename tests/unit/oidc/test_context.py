@@ -84,3 +84,29 @@ def test_google_aud_is_aud_without_azp(rsa_key: SigningKey) -> None:
     keys = _google(rsa_key)
     assert keys["accounts.google.com:aud"] == "web-client"
     assert keys["accounts.google.com:oaud"] == "web-client"
+
+
+def test_a_claim_spelled_like_a_documented_key_cannot_override_it(
+    rsa_key: SigningKey, provider: TrustedProvider, key_set: IssuerKeySet
+) -> None:
+    # Condition keys are case-insensitive: "SUB", "Aud", "AMR", "Azp" must not pose as sub/aud/...
+    raw = token(rsa_key, SUB="victim", Aud="other-client", AMR=["mfa"], Azp="x", ID="y")
+    keys = web_identity_condition_keys(validate_token(raw, provider, key_set, now=NOW), "p")
+    lowered: dict[str, object] = {}
+    for key, value in keys.items():
+        assert key.lower() not in lowered, f"two spellings of {key}"
+        lowered[key.lower()] = value
+    assert lowered["p:sub"] == "user-1"
+    assert lowered["p:aud"] == CLIENT
+    assert lowered["p:amr"] == []
+    assert "p:azp" not in lowered
+    assert "p:id" not in lowered
+
+
+def test_claims_differing_only_in_case_are_dropped_as_ambiguous(
+    rsa_key: SigningKey, provider: TrustedProvider, key_set: IssuerKeySet
+) -> None:
+    raw = token(rsa_key, repository="org/good", Repository="org/evil", team="games")
+    keys = web_identity_condition_keys(validate_token(raw, provider, key_set, now=NOW), "p")
+    assert "p:repository" not in {key.lower() for key in keys}
+    assert keys["p:team"] == "games"

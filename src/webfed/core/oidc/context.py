@@ -20,6 +20,9 @@ from webfed.core.oidc.result import ValidatedToken
 __all__ = ["GOOGLE_PROVIDER_KEY", "provider_key", "web_identity_condition_keys"]
 
 GOOGLE_PROVIDER_KEY = "accounts.google.com"
+# Names AWS gives a meaning to after the exchange (``id``, Amazon/Facebook ``app_id``/``user_id``):
+# never taken from a raw claim, so a claim cannot impersonate them.
+_RESERVED_CLAIMS = ("aud", "sub", "amr", "azp", "oaud", "id", "app_id", "user_id")
 
 
 def provider_key(issuer_url: str) -> str:
@@ -67,15 +70,29 @@ def web_identity_condition_keys(
 ) -> dict[str, str | list[str]]:
     """Every condition key the token provides, named ``<provider>:<claim>``.
 
-    ``provider`` defaults to :func:`provider_key` of the token's issuer. The documented keys
+    ``provider`` defaults to :func:`provider_key` of the token's issuer. Condition key names are
+    case-insensitive (IAM), so claims are compared by their lowercased names: the documented keys
     (``aud`` = the matched client id, ``sub``, ``amr`` as a list, ``azp``, Google's ``oaud``)
-    take precedence over a raw claim of the same name.
+    always win over a raw claim spelled like them in any case (a token carrying ``"SUB"`` cannot
+    pose as another subject), and raw claims whose names differ only in case are both dropped,
+    as their meaning is ambiguous. Keys are returned with lowercased claim names.
     """
     prefix = provider if provider is not None else provider_key(token.issuer)
+    standard = _standard_keys(token, prefix)
+    reserved = {key.lower() for key in standard} | {
+        f"{prefix}:{name}".lower() for name in _RESERVED_CLAIMS
+    }
     keys: dict[str, str | list[str]] = {}
+    ambiguous: set[str] = set()
     for name, value in token.claims.items():
+        key = f"{prefix}:{name}".lower()
         converted = _claim_value(value)
-        if converted is not None:
-            keys[f"{prefix}:{name}"] = converted
-    keys.update(_standard_keys(token, prefix))
+        if key in reserved or converted is None:
+            continue
+        if key in keys:
+            ambiguous.add(key)
+        keys[key] = converted
+    for key in ambiguous:
+        del keys[key]
+    keys.update(standard)
     return keys
