@@ -338,3 +338,24 @@ def test_aws_cli_decodes(federation: Federation, denial: tuple[str, str]) -> Non
         "sts", "decode-authorization-message", "--encoded-message", denial[0]
     )
     assert json.loads(result["DecodedMessage"])["check"] == "audience"
+
+
+def test_a_session_of_a_deleted_and_recreated_role_cannot_chain(federation: Federation) -> None:
+    name = f"recreated-{datetime.now(UTC).strftime('%H%M%S%f')}"
+    first = federation.role(name=name, inline=CHAINING)
+    credentials = federation.assume(first, federation.token())["Credentials"]
+    target = federation.role(statement({"AWS": first}, "sts:AssumeRole"))
+    sts = federation.session_client("sts", credentials)
+    assert sts.assume_role(RoleArn=target, RoleSessionName="before")["Credentials"]
+    federation.iam.delete_role_policy(RoleName=name, PolicyName="inline")
+    federation.iam.delete_role(RoleName=name)
+    federation.role(name=name, inline=CHAINING)  # same name and ARN, a new role id
+    refusals: list[tuple[str, int, str]] = []
+
+    def refused() -> None:
+        refusals.append(_refusal(sts.assume_role, RoleArn=target, RoleSessionName="after"))
+
+    federation.wait_for_iam(refused)  # same node: the delete is seen at once; polled to be sure
+    code, status, message = refusals[-1]
+    assert (code, status) == ("AccessDenied", 403)
+    assert "no longer exists" in json.dumps(federation.decode(encoded_blob(message)))

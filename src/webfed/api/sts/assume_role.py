@@ -124,6 +124,8 @@ async def _authorize(
 ) -> Role:
     runtime = require_runtime(ctx)
     caller_policies = await runtime.iam.role_policies(caller.role_name)
+    if caller_policies is not None and caller_policies.role.role_id != caller.role_id:
+        caller_policies = None  # deleted and re-created: the new role is not the session's role
     role_tags = caller_policies.role.tags if caller_policies is not None else ()
     keys = _trust_keys(
         params, session_context_keys(caller, role_tags, source_ip=ctx.source_ip), tags
