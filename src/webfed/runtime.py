@@ -30,6 +30,7 @@ from webfed.master_key import load_or_create_master_key
 from webfed.settings import Settings
 from webfed.storage import Store
 from webfed.storage.keys import load_key_ring
+from webfed.verify import RequestVerifier
 
 if TYPE_CHECKING:
     from _typeshed import SupportsLenAndGetItem
@@ -142,6 +143,18 @@ class Runtime:
     rng: random.Random = field(default_factory=BatchedSystemRandom)
     clock: Callable[[], datetime] = field(default=utc_now)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    verifier: RequestVerifier = field(init=False)
+
+    def __post_init__(self) -> None:
+        # One verifier for the process; it reads the key ring through this runtime, so a
+        # reloaded ring is used at once.
+        self.verifier = RequestVerifier(
+            lambda: self.key_ring,
+            self.sessions,
+            clock=self.clock,
+            admin=self.admin,
+            account_id=self.settings.account_id,
+        )
 
     async def reload_key_ring(self) -> None:
         self.key_ring = await load_key_ring(self.store, self.master_key, self.clock())

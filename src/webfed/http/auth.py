@@ -16,7 +16,6 @@ from webfed.core import sigv4
 from webfed.core.credentials import SessionContext
 from webfed.errors import AccessDenied, MissingAuthenticationToken
 from webfed.runtime import Runtime
-from webfed.verify import RequestVerifier
 
 __all__ = [
     "SignedRequest",
@@ -73,16 +72,13 @@ def authenticate(runtime: Runtime, signed: SignedRequest, service: str) -> Calle
     """Verify the signature and say who signed, or raise the AWS error.
 
     The checks are :class:`webfed.verify.RequestVerifier`'s, the same as every other service
-    webfed authorizes; ``service`` is what the dispatcher routed on (the signature's own scope).
+    webfed authorizes. ``service`` is the service the request was routed to: a signature scoped
+    to another service is refused, as AWS does ("Credential should be scoped to correct
+    service"). The scope's region is not checked: clients in any region may use one webfed.
     """
-    verifier = RequestVerifier(
-        lambda: runtime.key_ring,
-        runtime.sessions,
-        clock=runtime.clock,
-        admin=runtime.admin,
-        account_id=runtime.settings.account_id,
+    verified = runtime.verifier.verify_parsed(
+        signed.http, signed.parsed, rules=sigv4.STANDARD_RULES, service=service
     )
-    verified = verifier.verify_parsed(signed.http, signed.parsed, rules=sigv4.STANDARD_RULES)
     return Caller(
         access_key_id=verified.access_key_id,
         arn=verified.arn,
