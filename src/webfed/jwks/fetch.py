@@ -123,8 +123,8 @@ class DocumentFetcher:
     def _redirect_target(self, current: httpx.URL, response: httpx.Response) -> httpx.URL:
         location = response.headers.get("location", "")
         target = self.check_url(str(current.join(location)))
-        if target.host != current.host:
-            raise communication_error(str(current), "redirect to another host refused")
+        if target.host != current.host or target.port != current.port:
+            raise communication_error(str(current), "redirect to another host or port refused")
         if current.scheme == "https" and target.scheme != "https":
             raise communication_error(str(current), "redirect from https to http refused")
         return target

@@ -28,7 +28,7 @@ def _reason(failure: pytest.ExceptionInfo[IDPCommunicationError]) -> str:
         ("garbage", "body is not JSON"),
         ("huge", "document larger than 524288 bytes"),
         ("wrong_issuer", "discovery issuer differs"),
-        ("redirect_other_host", "redirect to another host refused"),
+        ("redirect_other_host", "redirect to another host or port refused"),
         ("down", "HTTP status 503"),
     ],
     ids=["garbage", "huge", "wrong-issuer", "cross-host-redirect", "down"],
@@ -211,6 +211,14 @@ async def test_https_to_http_redirect_is_refused_even_when_http_is_allowed(
     with pytest.raises(IDPCommunicationError) as failure:
         await cache.keys_for(KeySource(ISSUER))
     assert _reason(failure) == "redirect from https to http refused"
+
+
+async def test_redirect_to_another_port_is_refused(make_cache: CacheFactory) -> None:
+    redirect = httpx.Response(302, headers={"location": "https://idp.example.com:8443/elsewhere"})
+    cache = make_cache(_transport({discovery_url(ISSUER): redirect}), allow_http=False)
+    with pytest.raises(IDPCommunicationError) as failure:
+        await cache.keys_for(KeySource(ISSUER))
+    assert _reason(failure) == "redirect to another host or port refused"
 
 
 async def test_transport_errors_become_communication_errors(make_cache: CacheFactory) -> None:
