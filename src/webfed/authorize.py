@@ -286,7 +286,7 @@ async def decide(
     if session is None:
         principal = RootPrincipal(caller.account)
         keys = extra | build_context(principal_context(principal))
-        request = AuthorizationRequest(principal, action, resource, keys)
+        request = AuthorizationRequest(principal, action, resource, keys, normalized=True)
         return evaluate(request, resource=resource_policy)
     view = await (views if views is not None else SessionViews()).view(source, session)
     if view is None:
@@ -296,7 +296,9 @@ async def decide(
             (),
             f"the role {session.role_arn} no longer exists (it was deleted or re-created)",
         )
-    request = AuthorizationRequest(view.principal, action, resource, extra | view.keys)
+    request = AuthorizationRequest(
+        view.principal, action, resource, extra | view.keys, normalized=True
+    )
     return evaluate(
         request,
         identity=view.role.identity,

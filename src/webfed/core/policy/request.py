@@ -38,13 +38,17 @@ class AuthorizationRequest:
     action: str
     resource: str
     context: ContextValues = field(default_factory=dict)
+    # True when ``context`` is already what build_context returns (lowercased names, str or
+    # tuple values): hot paths that build it themselves skip the second pass.
+    normalized: bool = field(default=False, repr=False, compare=False)
     action_lower: str = field(init=False, repr=False, compare=False)
     resource_parts: tuple[str, ...] | None = field(init=False, repr=False, compare=False)
     resource_head: tuple[str, ...] | None = field(init=False, repr=False, compare=False)
     resource_tail: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "context", build_context(self.context))
+        if not self.normalized:
+            object.__setattr__(self, "context", build_context(self.context))
         object.__setattr__(self, "action_lower", self.action.lower())
         parts = arn_components(self.resource)
         object.__setattr__(self, "resource_parts", parts)
