@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from webfed.core.entities import Tag
+from webfed.core.entities import Tag, fold_case
 from webfed.errors import InvalidInput, LimitExceeded, ValidationError
 
 __all__ = [
@@ -68,7 +68,7 @@ def tags_from(raw: Sequence[dict[str, str]] | None, *, case_insensitive: bool) -
     seen: set[str] = set()
     for tag in tags:
         _check_key(tag.key)
-        folded = tag.key.lower() if case_insensitive else tag.key
+        folded = fold_case(tag.key) if case_insensitive else tag.key
         if folded in seen:
             note = " Please note that Tag keys are case insensitive." if case_insensitive else ""
             raise InvalidInput(f"Duplicate tag keys found.{note}")
