@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from webfed.api.context import CallContext, Params, Result
-from webfed.api.sts.denials import trust_denied
+from webfed.api.sts.denials import require_trust, trust_denied
 from webfed.api.sts.sessions import (
     assumed_role_user,
     check_duration,
@@ -30,7 +30,6 @@ from webfed.api.sts.sessions import (
 from webfed.authorize import session_context_keys, session_policies, session_principal
 from webfed.core.credentials import SessionContext
 from webfed.core.entities import Role
-from webfed.core.policy import AuthorizationRequest, PolicyKind, evaluate, parse_policy
 from webfed.errors import AccessDenied, InvalidParameterValue, ValidationError
 
 __all__ = ["assume_role"]
@@ -144,34 +143,22 @@ async def _authorize(
             conditions=keys,
             reason=reason,
         )
-    trust = parse_policy(role.trust_policy, PolicyKind.TRUST, name=f"trust policy of {role.name}")
     actions = [ACTION]
     if tags:
         actions.append("sts:TagSession")
     if params.get("SourceIdentity") is not None:
         actions.append("sts:SetSourceIdentity")
-    session = await session_policies(runtime.iam, caller)
-    for action in actions:
-        request = AuthorizationRequest.build(
-            session_principal(caller), action, role.arn, keys, now=ctx.now
-        )
-        decision = evaluate(
-            request,
-            identity=caller_policies.identity,
-            boundary=caller_policies.boundary,
-            session=session,
-            resource=trust,
-            resource_account=ctx.account_id,
-        )
-        if not decision.allowed:
-            raise trust_denied(
-                ctx,
-                action=action,
-                role_arn=role.arn,
-                decision=decision,
-                principal=described,
-                conditions=keys,
-            )
+    require_trust(
+        ctx,
+        role,
+        session_principal(caller),
+        actions,
+        keys,
+        described=described,
+        identity=caller_policies.identity,
+        boundary=caller_policies.boundary,
+        session=await session_policies(runtime.iam, caller),
+    )
     return role
 
 

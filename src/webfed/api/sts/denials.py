@@ -13,10 +13,19 @@ from collections.abc import Collection, Mapping, Sequence
 
 from webfed.api.context import CallContext
 from webfed.core.authz_message import encode_authorization_message, explain_denial
-from webfed.core.policy import Decision
+from webfed.core.entities import Role
+from webfed.core.policy import (
+    AuthorizationRequest,
+    Decision,
+    Policy,
+    PolicyKind,
+    Principal,
+    evaluate,
+    parse_policy,
+)
 from webfed.errors import AccessDenied, WebfedError
 
-__all__ = ["attach_encoded_message", "trust_denied"]
+__all__ = ["attach_encoded_message", "require_trust", "trust_denied"]
 
 
 def attach_encoded_message(
@@ -60,3 +69,39 @@ def trust_denied(
     error = AccessDenied(f"Not authorized to perform {action}", explanation=explanation)
     attach_encoded_message(ctx, error, scrub=scrub)
     return error
+
+
+def require_trust(
+    ctx: CallContext,
+    role: Role,
+    principal: Principal,
+    actions: Sequence[str],
+    keys: Mapping[str, str | Sequence[str]],
+    *,
+    described: Mapping[str, str],
+    identity: Sequence[Policy] = (),
+    boundary: Policy | None = None,
+    session: Sequence[Policy] | None = None,
+) -> None:
+    """Each action must be allowed by the role's trust policy (and the caller's own policies,
+    when given); the first that is not raises ``AccessDenied`` with an encoded explanation."""
+    trust = parse_policy(role.trust_policy, PolicyKind.TRUST, name=f"trust policy of {role.name}")
+    for action in actions:
+        request = AuthorizationRequest.build(principal, action, role.arn, keys, now=ctx.now)
+        decision = evaluate(
+            request,
+            identity=identity,
+            boundary=boundary,
+            session=session,
+            resource=trust,
+            resource_account=ctx.account_id,
+        )
+        if not decision.allowed:
+            raise trust_denied(
+                ctx,
+                action=action,
+                role_arn=role.arn,
+                decision=decision,
+                principal=described,
+                conditions=keys,
+            )

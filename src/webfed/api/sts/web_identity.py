@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from webfed.api.context import CallContext, Params, Result
-from webfed.api.sts.denials import attach_encoded_message, trust_denied
+from webfed.api.sts.denials import attach_encoded_message, require_trust, trust_denied
 from webfed.api.sts.sessions import (
     SessionPolicies,
     assumed_role_user,
@@ -47,11 +47,7 @@ from webfed.core.oidc import (
 )
 from webfed.core.policy import (
     WELL_KNOWN_PROVIDERS,
-    AuthorizationRequest,
-    PolicyKind,
     WebIdentityPrincipal,
-    evaluate,
-    parse_policy,
 )
 from webfed.errors import InvalidIdentityToken, WebfedError
 from webfed.jwks import KeySource
@@ -129,19 +125,7 @@ def _authorize_trust(
             conditions=keys,
             reason=f"the role {role_arn} does not exist in account {ctx.account_id}",
         )
-    trust = parse_policy(role.trust_policy, PolicyKind.TRUST, name=f"trust policy of {role.name}")
-    for action in _actions(token):
-        request = AuthorizationRequest.build(principal, action, role.arn, keys, now=ctx.now)
-        decision = evaluate(request, resource=trust, resource_account=ctx.account_id)
-        if not decision.allowed:
-            raise trust_denied(
-                ctx,
-                action=action,
-                role_arn=role.arn,
-                decision=decision,
-                principal=described,
-                conditions=keys,
-            )
+    require_trust(ctx, role, principal, _actions(token), keys, described=described)
     return role
 
 
