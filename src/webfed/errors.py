@@ -80,6 +80,7 @@ __all__ = [
     "RequestEntityTooLarge",
     "RequestError",
     "RequestExpired",
+    "RequestTimeout",
     "ResourceConflict",
     "ResourceNotFound",
     "SerializationError",
@@ -205,6 +206,13 @@ class SerializationError(RequestError):
 class RequestEntityTooLarge(RequestError):
     code = "RequestEntityTooLarge"
     status = 413
+
+
+class RequestTimeout(RequestError):
+    """The client did not send the body it announced in time (slow clients hold no worker)."""
+
+    code = "RequestTimeout"
+    status = 408
 
 
 class IncompleteBody(RequestError):

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     # Limits (AWS defaults; the trust-policy quota is adjustable in AWS too).
     trust_policy_max_size: int = Field(default=2048, ge=2048, le=8192)
     max_request_body_bytes: int = Field(default=1_048_576, ge=65_536)
+    request_body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 
     @field_validator("account_id")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -313,5 +314,47 @@ def test_env_variables_configure_serve(tmp_path: Path) -> None:
         client.url = url
         identity: dict[str, Any] = client.client("sts").get_caller_identity()
         assert identity["Account"] == "210987654321"
+    finally:
+        _stop(process)
+
+
+def _raw_exchange(url: str, payload: bytes, *, wait: float) -> bytes:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=wait) as connection:
+        connection.sendall(payload)
+        received = b""
+        try:
+            while chunk := connection.recv(65536):
+                received += chunk
+        except TimeoutError:
+            pass
+    return received
+
+
+def test_an_endless_header_is_cut_off_with_431(server: WebfedServer) -> None:
+    # Just past the 64 KiB cap, and never finished: the server must not wait for the rest.
+    head = b"POST / HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * (70 * 1024)
+    answer = _raw_exchange(server.url, head, wait=10)
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def test_a_body_that_never_arrives_is_a_408(tmp_path: Path) -> None:
+    env = {
+        "WEBFED_ADMIN_ACCESS_KEY_ID": ADMIN_KEY_ID,
+        "WEBFED_ADMIN_SECRET_ACCESS_KEY": ADMIN_SECRET,
+        "WEBFED_REQUEST_BODY_TIMEOUT_SECONDS": "1",
+    }
+    process, url = _serve(tmp_path, env)
+    try:
+        started = time.monotonic()
+        head = (
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 100\r\n\r\nAction=Get"
+        )
+        answer = _raw_exchange(url, head, wait=10)
+        assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+        assert b"<Code>RequestTimeout</Code>" in answer
+        assert time.monotonic() - started < 8
     finally:
         _stop(process)

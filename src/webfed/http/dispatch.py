@@ -8,6 +8,7 @@ unsigned IAM call is answered ``MissingAuthenticationToken`` rather than ``Inval
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -23,6 +24,7 @@ from webfed.errors import (
     MissingAction,
     MissingAuthenticationToken,
     RequestEntityTooLarge,
+    RequestTimeout,
     UnknownOperation,
     WebfedError,
 )
@@ -40,17 +42,24 @@ _JSON = "application/x-amz-json-1.1"
 _READ_ONLY = ("Get", "List", "Simulate")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The whole body, at most ``limit`` bytes, arriving within ``timeout`` seconds."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise RequestEntityTooLarge(f"Request body exceeds the limit of {limit} bytes.")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestEntityTooLarge(f"Request body exceeds the limit of {limit} bytes.")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise RequestEntityTooLarge(f"Request body exceeds the limit of {limit} bytes.")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise RequestTimeout(
+            f"The request body did not arrive within {timeout:g} seconds."
+        ) from None
     return b"".join(chunks)
 
 
@@ -147,7 +156,10 @@ def _authorize(service: str, operation: Operation, caller: Caller | None) -> Non
 async def _route_and_run(
     runtime: Runtime, request: Request, target: str | None, record: CallRecord
 ) -> tuple[ServiceBinding, Response]:
-    body = await read_body(request, runtime.settings.max_request_body_bytes)
+    settings = runtime.settings
+    body = await read_body(
+        request, settings.max_request_body_bytes, settings.request_body_timeout_seconds
+    )
     signature = auth.parse_signature(request, body)
     if target is not None:
         binding, operation = _route_json(runtime, target)

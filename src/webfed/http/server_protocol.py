@@ -98,10 +98,44 @@ class CoalescingTransport(asyncio.Transport):
         return self._transport.get_write_buffer_limits()
 
 
+MAX_HEAD_BYTES = 64 * 1024  # request line + headers; AWS SDK requests use a few KiB
+_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+)
+
+
 class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools HTTP/1.1 protocol, writing through a :class:`CoalescingTransport`."""
+    """uvicorn's httptools HTTP/1.1 protocol, writing through a :class:`CoalescingTransport`.
+
+    It also caps the request head: httptools buffers header bytes without a limit, so a client
+    could hold memory with one endless header line. Past ``MAX_HEAD_BYTES`` before the end of
+    the headers, the connection gets ``431`` and is closed.
+    """
+
+    _head_open = True
+    _head_bytes = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport's methods without subclassing it.
         socket_transport = cast(asyncio.Transport, transport)
         super().connection_made(CoalescingTransport(socket_transport, self.loop))
+
+    def data_received(self, data: bytes) -> None:
+        if self._head_open:
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._head_open = False
+                self.transport.write(_TOO_LARGE)
+                self.transport.close()
+                return
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        self._head_open = False
+        self._head_bytes = 0
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._head_open = True
