@@ -1,4 +1,5 @@
-"""``webfed keys``: the session-token sealing keys (list, rotate).
+"""``webfed keys``: the session-token sealing keys (list, rotate); ``rotate --issuer`` rotates
+webfed's OpenID issuer signing key (``docs/issuer.md``).
 
 Rotation adds a new current key; sessions sealed by the previous key keep working until the
 longest session it could have sealed has expired (``docs/credentials.md``). Every node picks up a
@@ -17,6 +18,7 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from webfed.cli_options import resolve_settings, store_options
+from webfed.issuer import load_issuer_keys, rotate_issuer_keys
 from webfed.master_key import load_or_create_master_key
 from webfed.settings import Settings
 from webfed.storage import Store, migrate
@@ -85,8 +87,13 @@ def list_keys(**options: Any) -> None:
 
 
 @keys.command("rotate")
+@click.option(
+    "--issuer",
+    is_flag=True,
+    help="Rotate webfed's OpenID issuer signing key instead (docs/issuer.md).",
+)
 @store_options
-def rotate(**options: Any) -> None:
+def rotate(issuer: bool, **options: Any) -> None:
     """Make a new current sealing key; the old one keeps unsealing its sessions."""
     settings = _prepare(options)
     master = _master(settings)
@@ -94,6 +101,11 @@ def rotate(**options: Any) -> None:
     async def run() -> None:
         store = await Store.open(settings.effective_database_url)
         try:
+            if issuer:
+                await load_issuer_keys(store, master, datetime.now(UTC))
+                signing = await rotate_issuer_keys(store, master, datetime.now(UTC))
+                click.echo(f"new current issuer signing key: {signing.kid}")
+                return
             await load_key_ring(store, master, datetime.now(UTC))
             key = await rotate_keys(store, master, datetime.now(UTC))
         finally:

@@ -24,6 +24,7 @@ from webfed.audit import AuditSink
 from webfed.core.credentials import SessionTokenCache
 from webfed.core.keys import KeyRing, MasterKey
 from webfed.iam_cache import IamCache
+from webfed.issuer import IssuerKeys, load_issuer_keys
 from webfed.jwks import IssuerKeyCache, JwksSettings
 from webfed.logs import get_logger
 from webfed.master_key import load_or_create_master_key
@@ -139,6 +140,7 @@ class Runtime:
     iam: IamCache
     jwks: IssuerKeyCache
     audit: AuditSink
+    issuer_keys: IssuerKeys
     sessions: SessionTokenCache = field(default_factory=SessionTokenCache)
     rng: random.Random = field(default_factory=BatchedSystemRandom)
     clock: Callable[[], datetime] = field(default=utc_now)
@@ -158,6 +160,7 @@ class Runtime:
 
     async def reload_key_ring(self) -> None:
         self.key_ring = await load_key_ring(self.store, self.master_key, self.clock())
+        self.issuer_keys = await load_issuer_keys(self.store, self.master_key, self.clock())
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -211,6 +214,7 @@ async def start_runtime(
         iam=iam,
         jwks=IssuerKeyCache(JwksSettings(allow_http=settings.allow_http_issuers)),
         audit=AuditSink(store.audit.insert_many),
+        issuer_keys=await load_issuer_keys(store, master_key, utc_now()),
     )
     await runtime.audit.start()
     runtime.start_background()

@@ -40,7 +40,9 @@ __all__ = [
     "Purpose",
     "SealingKey",
     "new_sealing_key",
+    "unwrap_bytes",
     "unwrap_key",
+    "wrap_bytes",
     "wrap_key",
 ]
 
@@ -194,3 +196,48 @@ class KeyRing:
 
     def __repr__(self) -> str:
         return f"KeyRing(current={self.current.key_id!r}, keys={sorted(self._entries)!r})"
+
+
+# --- generic wrapping, for stored secrets that are not sealing keys ---------------------------
+
+_BYTES_WRAP_VERSION = b"\x02"
+
+
+def _bytes_associated_data(purpose: str, key_id: str) -> bytes:
+    """Version, purpose and key id, length-prefixed so no two pairs share an encoding."""
+    purpose_bytes, key_id_bytes = purpose.encode("utf-8"), key_id.encode("utf-8")
+    return (
+        _BYTES_WRAP_VERSION
+        + len(purpose_bytes).to_bytes(2, "big")
+        + purpose_bytes
+        + len(key_id_bytes).to_bytes(2, "big")
+        + key_id_bytes
+    )
+
+
+def wrap_bytes(
+    master: MasterKey, plaintext: bytes, *, purpose: str, key_id: str, rng: random.Random
+) -> bytes:
+    """``version ‖ nonce ‖ AES-GCM(plaintext)`` under the master's wrapping key, with the
+    version, ``purpose`` and ``key_id`` as associated data (NIST SP 800-38D): the blob opens
+    only for the same purpose and key id, so it cannot be moved to another row or purpose."""
+    nonce = rng.randbytes(NONCE_BYTES)
+    associated = _bytes_associated_data(purpose, key_id)
+    return (
+        _BYTES_WRAP_VERSION + nonce + _wrapping_cipher(master).encrypt(nonce, plaintext, associated)
+    )
+
+
+def unwrap_bytes(master: MasterKey, blob: bytes, *, purpose: str, key_id: str) -> bytes:
+    """Open :func:`wrap_bytes`' blob; :class:`MasterKeyError` if it does not open as given."""
+    if len(blob) < 1 + NONCE_BYTES + 16 or blob[:1] != _BYTES_WRAP_VERSION:
+        raise MasterKeyError(f"stored {purpose} key {key_id} has an unknown format")
+    nonce = blob[1 : 1 + NONCE_BYTES]
+    associated = _bytes_associated_data(purpose, key_id)
+    try:
+        return _wrapping_cipher(master).decrypt(nonce, blob[1 + NONCE_BYTES :], associated)
+    except InvalidTag:
+        raise MasterKeyError(
+            f"stored {purpose} key {key_id} does not open with this master key "
+            "(is WEBFED_MASTER_KEY the one every node was given?)"
+        ) from None

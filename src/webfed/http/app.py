@@ -22,6 +22,7 @@ from webfed.api import iam, sts
 from webfed.http import decision, metrics
 from webfed.http.dispatch import handle_aws_request
 from webfed.http.front import AwsFrontDoor
+from webfed.issuer import routes as issuer_routes
 from webfed.logs import configure_logging, get_logger
 from webfed.protocol.models import load_service
 from webfed.runtime import Runtime, ServiceBinding, start_runtime
@@ -85,6 +86,7 @@ def create_app(settings: Settings, admin: AdminCredentials) -> Starlette:
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/metrics", _metrics, methods=["GET"]),
         *decision.ROUTES,
+        *issuer_routes.ROUTES,
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 
