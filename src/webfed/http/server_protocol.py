@@ -115,6 +115,7 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
 
     _head_open = True
     _head_bytes = 0
+    _heads_seen = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport's methods without subclassing it.
@@ -122,16 +123,22 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
         super().connection_made(CoalescingTransport(socket_transport, self.loop))
 
     def data_received(self, data: bytes) -> None:
-        if self._head_open:
-            self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEAD_BYTES:
-                self._head_open = False
-                self.transport.write(_TOO_LARGE)
-                self.transport.close()
-                return
+        heads_before = self._heads_seen
         super().data_received(data)
+        # Count only chunks that leave a head unfinished and finished none: body bytes, and the
+        # rest of a chunk in which a head ended, are never head bytes.
+        if self._heads_seen != heads_before or not self._head_open:
+            return
+        if self.transport.is_closing():
+            return
+        self._head_bytes += len(data)
+        if self._head_bytes > MAX_HEAD_BYTES:
+            self._head_open = False
+            self.transport.write(_TOO_LARGE)
+            self.transport.close()
 
     def on_headers_complete(self) -> None:
+        self._heads_seen += 1
         self._head_open = False
         self._head_bytes = 0
         super().on_headers_complete()
@@ -139,3 +146,4 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._head_open = True
+        self._head_bytes = 0
