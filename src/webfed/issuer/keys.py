@@ -86,6 +86,8 @@ class SigningKey:
     def from_private_key(
         cls, kid: str, private: RSAPrivateKey, created_at: datetime, retired_at: datetime | None
     ) -> SigningKey:
+        if private.key_size < RSA_KEY_BITS:  # before joserfc's import, which only warns
+            raise ValueError(f"an RSA signing key has at least {RSA_KEY_BITS} bits")
         return cls(kid, RSAKey.import_key(private), created_at, retired_at)
 
     @classmethod
