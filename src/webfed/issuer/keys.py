@@ -166,11 +166,12 @@ class IssuerKeys:
         )
 
     def signing_key(self, now: datetime) -> SigningKey:
-        """The key to sign with at ``now``: the newest key at least :data:`SIGNING_LEAD` old,
-        or, when none is (the very first key), the current one."""
+        """The key to sign with at ``now``: the newest key at least :data:`SIGNING_LEAD` old;
+        when none is (the first key, or a rotation soon after it), the oldest published key,
+        the one verifiers have had the longest chance to fetch."""
         ready = [key for key in self._published if key.created_at + SIGNING_LEAD <= now]
         if not ready:
-            return self.current
+            return self._published[0]
         return max(ready, key=lambda key: (key.created_at, key.kid))
 
     @property

@@ -142,6 +142,16 @@ def test_first_key_signs_at_once(key: SigningKey) -> None:
     assert IssuerKeys([key], NOW).signing_key(NOW).kid == key.kid
 
 
+def test_rotation_soon_after_the_first_key_keeps_signing_with_the_older_key(
+    rsa_keys: tuple[RSAPrivateKey, ...],
+) -> None:
+    first = signing_key(rsa_keys[0], 1, created_at=NOW)
+    second = signing_key(rsa_keys[1], 2, created_at=NOW + timedelta(seconds=5))
+    keys = IssuerKeys([first.retire(second.created_at), second], second.created_at)
+    assert keys.signing_key(second.created_at).kid == first.kid
+    assert keys.signing_key(second.created_at + SIGNING_LEAD).kid == second.kid
+
+
 def test_rotation_publishes_first_and_signs_after_the_lead(
     rsa_keys: tuple[RSAPrivateKey, ...],
 ) -> None:
