@@ -13,6 +13,8 @@ from webfed.storage.attachments import AttachmentRepository
 from webfed.storage.audit import AuditRepository
 from webfed.storage.database import Database
 from webfed.storage.engine import create_engine
+from webfed.storage.identity_pools import IdentityPoolRepository
+from webfed.storage.identity_records import IdentityRepository
 from webfed.storage.keys import SealingKeyRepository
 from webfed.storage.migrate import current_revision, head_revision, migrate
 from webfed.storage.oidc_providers import OidcProviderRepository
@@ -51,6 +53,8 @@ class Store:
         self.iam = IamRepository(database)
         self.keys = SealingKeyRepository(database)
         self.audit = AuditRepository(database)
+        self.identity_pools = IdentityPoolRepository(database)
+        self.identities = IdentityRepository(database)
 
     @classmethod
     async def open(cls, url: str) -> Store:
