@@ -18,11 +18,11 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from webfed.cli_options import resolve_settings, store_options
-from webfed.issuer import load_issuer_keys, rotate_issuer_keys
+from webfed.issuer import ISSUER_SIGNING, load_issuer_keys, rotate_issuer_keys
 from webfed.master_key import load_or_create_master_key
 from webfed.settings import Settings
 from webfed.storage import Store, migrate
-from webfed.storage.keys import load_key_ring, rotate_keys
+from webfed.storage.keys import SEALING, load_key_ring, rotate_keys
 
 __all__ = ["keys"]
 
@@ -54,8 +54,9 @@ def _require_database(settings: Settings) -> None:
 
 
 @keys.command("list")
+@click.option("--issuer", is_flag=True, help="List the OpenID issuer signing keys instead.")
 @store_options
-def list_keys(**options: Any) -> None:
+def list_keys(issuer: bool, **options: Any) -> None:
     """Show every stored key: id, created, retired, usable until (reads only)."""
     settings = resolve_settings(options)
     _require_database(settings)
@@ -63,7 +64,7 @@ def list_keys(**options: Any) -> None:
     async def run() -> None:
         store = await Store.open(settings.effective_database_url)
         try:
-            stored = await store.keys.list()
+            stored = await store.keys.list(ISSUER_SIGNING if issuer else SEALING)
         except SQLAlchemyError as error:
             raise click.ClickException(
                 f"cannot read the sealing keys ({type(error).__name__}): run `webfed db upgrade`"
@@ -71,7 +72,7 @@ def list_keys(**options: Any) -> None:
         finally:
             await store.close()
         if not stored:
-            click.echo("no sealing keys yet: the server creates the first one when it starts")
+            click.echo("no keys yet: the server creates the first one when it starts")
             return
         table = Table("key id", "created", "retired", "usable until")
         for key in stored:
