@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from webfed.admin import AdminCredentials
-from webfed.api import iam, sts
+from webfed.api import cognito_identity, iam, sts
 from webfed.http import decision, metrics
 from webfed.http.dispatch import handle_aws_request
 from webfed.http.front import AwsFrontDoor
@@ -37,6 +37,9 @@ def build_services() -> dict[str, ServiceBinding]:
     return {
         "sts": ServiceBinding("sts", load_service("sts"), sts.OPERATIONS),
         "iam": ServiceBinding("iam", load_service("iam"), iam.OPERATIONS),
+        "cognito-identity": ServiceBinding(
+            "cognito-identity", load_service("cognito-identity"), cognito_identity.OPERATIONS
+        ),
     }
 
 

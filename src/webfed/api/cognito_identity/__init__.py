@@ -1,0 +1,34 @@
+"""Cognito Identity (identity pools), AWS JSON 1.1, ``AWSCognitoIdentityService.<Operation>``.
+
+This part serves the administrator-only management operations; parameters arrive decoded and
+checked against botocore's ``cognito-identity`` model. See ``docs/identity-pools.md``.
+"""
+
+from __future__ import annotations
+
+from webfed.api.cognito_identity import identities, pools
+from webfed.api.context import Auth, Handler, Operation
+
+__all__ = ["OPERATIONS"]
+
+_HANDLERS: dict[str, Handler] = {
+    "CreateIdentityPool": pools.create_identity_pool,
+    "UpdateIdentityPool": pools.update_identity_pool,
+    "DescribeIdentityPool": pools.describe_identity_pool,
+    "DeleteIdentityPool": pools.delete_identity_pool,
+    "ListIdentityPools": pools.list_identity_pools,
+    "SetIdentityPoolRoles": pools.set_identity_pool_roles,
+    "GetIdentityPoolRoles": pools.get_identity_pool_roles,
+    "SetPrincipalTagAttributeMap": pools.set_principal_tag_attribute_map,
+    "GetPrincipalTagAttributeMap": pools.get_principal_tag_attribute_map,
+    "TagResource": pools.tag_resource,
+    "UntagResource": pools.untag_resource,
+    "ListTagsForResource": pools.list_tags_for_resource,
+    "DescribeIdentity": identities.describe_identity,
+    "ListIdentities": identities.list_identities,
+    "DeleteIdentities": identities.delete_identities,
+}
+
+OPERATIONS: dict[str, Operation] = {
+    name: Operation(name, handler, Auth.ADMIN) for name, handler in _HANDLERS.items()
+}
