@@ -5,8 +5,9 @@ flow", "Developer-authenticated identities", linking and merging):
 
 * ``GetId`` with logins calls :meth:`IdentityRepository.get_or_create_for_login`: it finds the
   identity of login ``(provider, subject)`` in the pool through the ``identity_logins`` primary
-  key, or creates one. Two processes racing on one login both end with the same identity: the
-  loser's insert violates that key, its transaction is rolled back and it reads the winner's row.
+  key ``(pool_id, login_key)``, or creates one. Two processes racing on one login both end with
+  the same identity: the loser's insert violates that key, its transaction is rolled back and it
+  reads the winner's row.
 * ``GetId`` without logins calls :meth:`create_unauthenticated`.
 * Linking a further login calls :meth:`link` (``ResourceConflictException`` when the login is
   another identity's, or when the identity already has a login of a provider that allows one).
@@ -30,14 +31,31 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from webfed.errors import ResourceConflict, ResourceNotFound
+from webfed.errors import InvalidParameterException, ResourceConflict, ResourceNotFound
 from webfed.storage.database import Database
 from webfed.storage.engine import WRITE_OPTION
 from webfed.storage.identity_models import Identity, IdentityPage
-from webfed.storage.identity_schema import identities, identity_logins
+from webfed.storage.identity_schema import identities, identity_logins, login_key
 from webfed.storage.pagination import sortable
 
-__all__ = ["IdentityRepository"]
+__all__ = ["MAX_PROVIDER_LENGTH", "MAX_SUBJECT_LENGTH", "IdentityRepository"]
+
+
+MAX_SUBJECT_LENGTH = 1024
+MAX_PROVIDER_LENGTH = 128
+
+
+def _check_login(provider: str, subject: str) -> None:
+    """Refuse what neither database can store alike (NUL, over-long values) as bad input."""
+    if not 0 < len(provider) <= MAX_PROVIDER_LENGTH or "\x00" in provider:
+        raise InvalidParameterException(
+            f"A login provider name must be 1 to {MAX_PROVIDER_LENGTH} characters without NUL."
+        )
+    if not 0 < len(subject) <= MAX_SUBJECT_LENGTH or "\x00" in subject:
+        raise InvalidParameterException(
+            f"The {provider} user identifier must be 1 to {MAX_SUBJECT_LENGTH} characters "
+            "without NUL."
+        )
 
 
 def _not_found(identity_id: str) -> ResourceNotFound:
@@ -86,8 +104,7 @@ async def _owner_of_login(
 ) -> str | None:
     query = sa.select(identity_logins.c.identity_id).where(
         identity_logins.c.pool_id == pool_id,
-        identity_logins.c.provider == provider,
-        identity_logins.c.subject == subject,
+        identity_logins.c.login_key == login_key(provider, subject),
     )
     owner = (await connection.execute(query)).scalar_one_or_none()
     return None if owner is None else str(owner)
@@ -159,6 +176,7 @@ class IdentityRepository:
         Safe across processes: whichever insert of the login commits first wins, and every
         other caller gets that identity back.
         """
+        _check_login(provider, subject)
         existing = await self.find_by_login(pool_id, provider, subject)
         if existing is not None:
             return existing, False
@@ -207,6 +225,7 @@ class IdentityRepository:
         merges instead) or, with ``one_per_provider`` (public providers), if the identity
         already has a different login of ``provider``.
         """
+        _check_login(provider, subject)
         try:
             async with self._write() as connection:
                 identity = await self._require_enabled(connection, identity_id)
@@ -329,6 +348,7 @@ async def _insert_login(
     await connection.execute(
         sa.insert(identity_logins).values(
             pool_id=pool_id,
+            login_key=login_key(provider, subject),
             provider=provider,
             subject=subject,
             identity_id=identity_id,

@@ -7,18 +7,29 @@
 * ``identities``: one row per identity; ``merged_into`` points a merged (disabled) identity at
   its survivor.
 * ``identity_logins``: which identity a login ``(provider, subject)`` of a pool belongs to. The
-  primary key ``(pool_id, provider, subject)`` is the index ``GetId`` looks logins up by, and the
+  primary key ``(pool_id, login_key)`` is the index ``GetId`` looks logins up by, and the
   guarantee that two processes creating an identity for one login end with exactly one.
+  ``login_key`` is the SHA-256 of provider and subject (:func:`login_key`), so the key stays
+  small whatever the subject holds (PostgreSQL refuses index entries above about 2,700 bytes,
+  and a 1,024-character developer user identifier can reach 4 KiB in UTF-8).
   Developer user identifiers are logins whose provider is the pool's developer provider name.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 import sqlalchemy as sa
 
 from webfed.storage.schema import UtcDateTime, metadata
 
-__all__ = ["identities", "identity_logins", "identity_pool_tags", "identity_pools"]
+__all__ = ["identities", "identity_logins", "identity_pool_tags", "identity_pools", "login_key"]
+
+
+def login_key(provider: str, subject: str) -> str:
+    """The hex SHA-256 of ``provider NUL subject`` (UTF-8): the indexed name of a login."""
+    return hashlib.sha256(f"{provider}\x00{subject}".encode()).hexdigest()
+
 
 _ID = sa.String(55)
 
@@ -77,8 +88,9 @@ identity_logins = sa.Table(
         sa.ForeignKey("identity_pools.pool_id", ondelete="CASCADE"),
         primary_key=True,
     ),
-    sa.Column("provider", sa.String(128), primary_key=True),
-    sa.Column("subject", sa.String(1024), primary_key=True),
+    sa.Column("login_key", sa.String(64), primary_key=True),
+    sa.Column("provider", sa.String(128), nullable=False),
+    sa.Column("subject", sa.String(1024), nullable=False),
     sa.Column(
         "identity_id",
         _ID,

@@ -20,6 +20,7 @@ from webfed.errors import (
 from webfed.storage import Store
 from webfed.storage.identity_models import (
     CognitoProvider,
+    Identity,
     IdentityPoolConfig,
     MappingRule,
     PrincipalTagMap,
@@ -267,3 +268,69 @@ async def test_any_configuration_round_trips(
     new_id = pool_id()
     await store.identity_pools.create(account, pool_id=new_id, config=config, tags={}, now=NOW)
     assert (await store.identity_pools.get(account, new_id)).config == config
+
+
+async def test_losing_insert_returns_the_winner(
+    store: Store, account: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The path a race takes: the first look-up saw nothing, the insert then hits the key."""
+    new_id = await make_pool(store, account)
+    winner, _ = await store.identities.get_or_create_for_login(
+        account, new_id, "accounts.google.com", "s", new_identity_id=identity_id(), now=NOW
+    )
+    real_find = store.identities.find_by_login
+    calls: list[str] = []
+
+    async def stale_first(pool: str, provider: str, subject: str) -> Identity | None:
+        calls.append(subject)
+        return None if len(calls) == 1 else await real_find(pool, provider, subject)
+
+    monkeypatch.setattr(store.identities, "find_by_login", stale_first)
+    loser_id = identity_id()
+    found, created = await store.identities.get_or_create_for_login(
+        account, new_id, "accounts.google.com", "s", new_identity_id=loser_id, now=NOW
+    )
+    assert (found.identity_id, created) == (winner.identity_id, False) and len(calls) == 2
+    assert await store.identities.find(loser_id) is None  # its row was rolled back
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["\U00010000" * 1024, "x" * 1024, "İ", "i\u0307"],
+    ids=["1024-astral-chars", "1024-ascii", "dotted-capital-i", "i-combining-dot"],
+)
+async def test_any_subject_is_a_distinct_login(store: Store, account: str, subject: str) -> None:
+    new_id = await make_pool(store, account)
+    first, created = await store.identities.get_or_create_for_login(
+        account, new_id, "login.game", subject, new_identity_id=identity_id(), now=NOW
+    )
+    other, other_created = await store.identities.get_or_create_for_login(
+        account, new_id, "login.game", subject[:-1] + "y", new_identity_id=identity_id(), now=NOW
+    )
+    assert created and other_created and first.identity_id != other.identity_id
+    assert await store.identities.logins_of(first.identity_id, "login.game") == (subject,)
+
+
+@pytest.mark.parametrize(
+    ("provider", "subject", "message"),
+    [
+        ("login.game", "a\x00b", "without NUL"),
+        ("login.game", "x" * 1025, "1 to 1024"),
+        ("login.game", "", "1 to 1024"),
+        ("p" * 129, "s", "1 to 128"),
+    ],
+    ids=["nul", "subject-too-long", "empty-subject", "provider-too-long"],
+)
+async def test_unstorable_logins_are_bad_input(
+    store: Store, account: str, provider: str, subject: str, message: str
+) -> None:
+    new_id = await make_pool(store, account)
+    with pytest.raises(InvalidParameterException, match=message):
+        await store.identities.get_or_create_for_login(
+            account, new_id, provider, subject, new_identity_id=identity_id(), now=NOW
+        )
+    guest = await store.identities.create_unauthenticated(account, new_id, identity_id(), NOW)
+    with pytest.raises(InvalidParameterException, match=message):
+        await store.identities.link(
+            guest.identity_id, provider, subject, one_per_provider=False, now=NOW
+        )

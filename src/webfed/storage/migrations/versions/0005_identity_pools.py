@@ -69,6 +69,7 @@ def upgrade() -> None:
     op.create_table(
         "identity_logins",
         sa.Column("pool_id", sa.String(length=55), nullable=False),
+        sa.Column("login_key", sa.String(length=64), nullable=False),
         sa.Column("provider", sa.String(length=128), nullable=False),
         sa.Column("subject", sa.String(length=1024), nullable=False),
         sa.Column("identity_id", sa.String(length=55), nullable=False),
@@ -85,7 +86,7 @@ def upgrade() -> None:
             name=op.f("fk_identity_logins_identity_id_identities"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("pool_id", "provider", "subject", name=op.f("pk_identity_logins")),
+        sa.PrimaryKeyConstraint("pool_id", "login_key", name=op.f("pk_identity_logins")),
     )
     op.create_index("ix_identity_logins_identity_id", "identity_logins", ["identity_id"])
 
