@@ -6,6 +6,9 @@ routing, timestamps, error envelopes and statuses) for every management operatio
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -16,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from tests.integration.conftest import ADMIN_KEY_ID, WebfedServer
 from tests.integration.test_federation_harness import Federation, federation
+from webfed.storage import Store
 
 __all__ = ["federation"]
 
@@ -105,6 +109,56 @@ def test_roles_mappings_tags_and_principal_tags(cognito: Any) -> None:
         IdentityPoolId=pool_id, IdentityProviderName="accounts.google.com"
     )
     assert read["PrincipalTags"] == {"domain": "hd"} and read["UseDefaults"] is False
+
+
+async def _seed_identities(server: WebfedServer, account: str, pool_id: str) -> list[str]:
+    """Identities as GetId will make them (that flow is not served yet), written to the server's
+    own database by a second process, as another node would."""
+    url = server.database_url or f"sqlite+aiosqlite:///{(server.data_dir / 'webfed.db').resolve()}"
+    store = await Store.open(url)
+    try:
+        now = datetime.now(UTC).replace(microsecond=0)
+        guest = await store.identities.create_unauthenticated(
+            account, pool_id, f"us-east-1:{uuid.uuid4()}", now
+        )
+        user, _ = await store.identities.get_or_create_for_login(
+            account,
+            pool_id,
+            "accounts.google.com",
+            "sub-1",
+            new_identity_id=f"us-east-1:{uuid.uuid4()}",
+            now=now,
+        )
+        await store.identities.merge(guest.identity_id, user.identity_id, now)
+        return [guest.identity_id, user.identity_id]
+    finally:
+        await store.close()
+
+
+def test_identities_on_the_wire(server: WebfedServer, cognito: Any) -> None:
+    pool_id = cognito.create_identity_pool(
+        IdentityPoolName="wire identities",
+        AllowUnauthenticatedIdentities=True,
+        SupportedLoginProviders={"accounts.google.com": "game-client"},
+    )["IdentityPoolId"]
+    guest_id, user_id = asyncio.run(_seed_identities(server, ACCOUNT, pool_id))
+    described = cognito.describe_identity(IdentityId=user_id)
+    assert described["Logins"] == ["accounts.google.com"]
+    assert isinstance(described["CreationDate"], datetime)
+    assert described["CreationDate"].tzinfo is not None
+    every = cognito.list_identities(IdentityPoolId=pool_id, MaxResults=1)
+    rest = cognito.list_identities(
+        IdentityPoolId=pool_id, MaxResults=1, NextToken=every["NextToken"]
+    )
+    listed = [item["IdentityId"] for item in every["Identities"] + rest["Identities"]]
+    assert sorted(listed) == sorted([guest_id, user_id])
+    shown = cognito.list_identities(IdentityPoolId=pool_id, MaxResults=60, HideDisabled=True)
+    assert [item["IdentityId"] for item in shown["Identities"]] == [user_id]
+    assert cognito.delete_identities(IdentityIdsToDelete=[guest_id])["UnprocessedIdentityIds"] == []
+    cognito.delete_identity_pool(IdentityPoolId=pool_id)
+    with pytest.raises(ClientError) as excinfo:
+        cognito.describe_identity(IdentityId=user_id)
+    assert _error(excinfo)[:2] == ("ResourceNotFoundException", 404)
 
 
 def test_identities_listing_and_deletion(cognito: Any) -> None:
