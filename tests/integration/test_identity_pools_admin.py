@@ -287,7 +287,6 @@ def test_temporary_credentials_cannot_manage_pools(federation: Federation) -> No
     with pytest.raises(ClientError) as excinfo:
         client.list_identity_pools(MaxResults=5)
     code, status, message = _error(excinfo)
-    # The shared dispatcher refuses non-administrators with AccessDenied for every service;
-    # Cognito itself would say NotAuthorizedException (see docs/identity-pools.md).
-    assert (code, status) == ("AccessDeniedException", 403)
+    # Cognito's own spelling of the denial (the Query services say AccessDenied).
+    assert (code, status) == ("NotAuthorizedException", 403)
     assert "cognito-identity:ListIdentityPools" in message

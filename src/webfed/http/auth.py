@@ -14,7 +14,7 @@ from starlette.requests import Request
 from webfed.api.context import Caller
 from webfed.core import sigv4
 from webfed.core.credentials import SessionContext
-from webfed.errors import AccessDenied, MissingAuthenticationToken
+from webfed.errors import AccessDenied, MissingAuthenticationToken, NotAuthorized
 from webfed.runtime import Runtime
 
 __all__ = [
@@ -110,19 +110,23 @@ def session_caller(access_key_id: str, session: SessionContext) -> Caller:
     )
 
 
-def not_authorized(caller: Caller, action: str) -> AccessDenied:
+def not_authorized(caller: Caller, action: str) -> AccessDenied | NotAuthorized:
     """A temporary-credential caller on an administrator-only operation (IAM, pool management).
 
     webfed's control plane answers only the administrator's credentials; the denial says so,
-    with an explanation the administrator can decode.
+    with an explanation the administrator can decode. Cognito Identity spells its denial
+    ``NotAuthorizedException``; the Query services ``AccessDenied``.
     """
-    return AccessDenied(
+    message = (
         f"User: {caller.arn} is not authorized to perform: {action} "
-        "because webfed allows this operation to the administrator's credentials only",
-        explanation={
-            "allowed": False,
-            "check": "administrator_only",
-            "reason": f"{action} is served to the administrator's credentials only",
-            "context": {"principal": {"arn": caller.arn}, "action": action},
-        },
+        "because webfed allows this operation to the administrator's credentials only"
     )
+    explanation = {
+        "allowed": False,
+        "check": "administrator_only",
+        "reason": f"{action} is served to the administrator's credentials only",
+        "context": {"principal": {"arn": caller.arn}, "action": action},
+    }
+    if action.startswith("cognito-identity:"):
+        return NotAuthorized(message, explanation=explanation)
+    return AccessDenied(message, explanation=explanation)
