@@ -11,7 +11,6 @@ for a same-account request. The account's root credentials may not assume roles 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import Any
 
 from webfed.api.context import CallContext, Params, Result
@@ -22,10 +21,10 @@ from webfed.api.sts.sessions import (
     credentials_member,
     load_role,
     mint,
+    new_session,
     packed_size,
     read_session_policies,
     require_runtime,
-    whole_seconds,
 )
 from webfed.authorize import session_context_keys, session_policies, session_principal
 from webfed.core.credentials import SessionContext
@@ -171,17 +170,12 @@ async def assume_role(ctx: CallContext, params: Params) -> Result:
     role = await _authorize(ctx, caller, await load_role(ctx, params["RoleArn"]), params, tags)
     policies = await read_session_policies(ctx, params)
     duration = check_duration(params.get("DurationSeconds"), role, chained=True)
-    issued = whole_seconds(ctx.now)
-    session = SessionContext(
-        account_id=ctx.account_id,
-        role_arn=role.arn,
-        role_id=role.role_id,
-        role_name=role.name,
-        session_name=params["RoleSessionName"],
-        issued_at=issued,
-        expires_at=issued + timedelta(seconds=duration),
-        session_policy=policies.inline,
-        session_policy_arns=policies.arns,
+    session = new_session(
+        ctx,
+        role,
+        params,
+        policies,
+        duration,
         session_tags=all_tags,
         transitive_tag_keys=transitive,
         source_identity=source_identity,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from webfed.api.context import CallContext
@@ -37,6 +37,7 @@ __all__ = [
     "credentials_member",
     "load_role",
     "mint",
+    "new_session",
     "packed_size",
     "read_session_policies",
     "require_runtime",
@@ -139,6 +140,32 @@ def check_duration(requested: int | None, role: Role, *, chained: bool) -> int:
             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
         )
     return duration
+
+
+def new_session(
+    ctx: CallContext,
+    role: Role,
+    params: Mapping[str, Any],
+    policies: SessionPolicies,
+    duration: int,
+    **identity: Any,
+) -> SessionContext:
+    """The session both assume calls seal: the role, the name, the times, the session policies;
+    ``identity`` carries what differs (tags, transitive keys, source identity, web identity,
+    chaining)."""
+    issued = whole_seconds(ctx.now)
+    return SessionContext(
+        account_id=ctx.account_id,
+        role_arn=role.arn,
+        role_id=role.role_id,
+        role_name=role.name,
+        session_name=params["RoleSessionName"],
+        issued_at=issued,
+        expires_at=issued + timedelta(seconds=duration),
+        session_policy=policies.inline,
+        session_policy_arns=policies.arns,
+        **identity,
+    )
 
 
 def mint(ctx: CallContext, session: SessionContext) -> TemporaryCredentials:

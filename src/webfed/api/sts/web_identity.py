@@ -17,7 +17,6 @@ Every rejection carries an encoded authorization message for the administrator.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import Any
 
 from webfed.api.context import CallContext, Params, Result
@@ -29,10 +28,10 @@ from webfed.api.sts.sessions import (
     credentials_member,
     load_role,
     mint,
+    new_session,
     packed_size,
     read_session_policies,
     require_runtime,
-    whole_seconds,
 )
 from webfed.core.credentials import SessionContext, WebIdentity
 from webfed.core.entities import OidcProvider, Role
@@ -138,19 +137,13 @@ def _session(
     policies: SessionPolicies,
     duration: int,
 ) -> SessionContext:
-    issued = whole_seconds(ctx.now)
-    tags = tuple(token.principal_tags.items())
-    return SessionContext(
-        account_id=ctx.account_id,
-        role_arn=role.arn,
-        role_id=role.role_id,
-        role_name=role.name,
-        session_name=params["RoleSessionName"],
-        issued_at=issued,
-        expires_at=issued + timedelta(seconds=duration),
-        session_policy=policies.inline,
-        session_policy_arns=policies.arns,
-        session_tags=tags,
+    return new_session(
+        ctx,
+        role,
+        params,
+        policies,
+        duration,
+        session_tags=tuple(token.principal_tags.items()),
         transitive_tag_keys=token.transitive_tag_keys,
         source_identity=token.source_identity,
         web_identity=WebIdentity(
