@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     trust_policy_max_size: int = Field(default=2048, ge=2048, le=8192)
     max_request_body_bytes: int = Field(default=1_048_576, ge=65_536)
     request_body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # Identity pools: the lifetime of GetCredentialsForIdentity's credentials (AWS: one hour).
+    # Shorter values exist for tests and demos that exercise the SDKs' credential refresh.
+    identity_pool_credentials_seconds: int = Field(default=3600, ge=60, le=3600)
 
     @field_validator("account_id")
     @classmethod
