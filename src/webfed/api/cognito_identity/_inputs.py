@@ -4,6 +4,11 @@ The protocol layer has already enforced botocore's ``cognito-identity`` model (r
 lengths, patterns, enums, map sizes). These functions apply the rules the API reference states in
 prose (``CreateIdentityPool``, ``SetIdentityPoolRoles``, ``RoleMapping``, ``MappingRule``,
 ``TagResource``), each failure an ``InvalidParameterException`` naming the member and the value.
+
+The rules are pure functions of the input and the account id (:func:`pool_config_of`,
+:func:`check_role_arn`, ...), so the declarative configuration (``webfed apply``) checks a file
+with exactly the rules the API applies; the ``CallContext`` forms (:func:`pool_config`,
+:func:`require_role_arn`) add what needs the store, such as the OIDC providers existing.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from webfed.errors import InvalidInput, InvalidParameterException, ResourceNotFo
 from webfed.storage.identity_models import (
     CognitoProvider,
     IdentityPoolConfig,
+    PrincipalTagMap,
     frozen_map,
 )
 from webfed.storage.pagination import decode_marker, encode_marker
@@ -25,13 +31,21 @@ from webfed.storage.pagination import decode_marker, encode_marker
 __all__ = [
     "MAX_POOL_TAGS",
     "PUBLIC_PROVIDERS",
+    "check_role_arn",
     "decode_token",
+    "developer_provider",
     "encode_token",
+    "login_providers",
+    "oidc_provider_arns",
     "pool_config",
+    "pool_config_of",
     "pool_id_from_arn",
+    "principal_tag_map_of",
     "provider_keys",
     "require_role_arn",
     "tags_from",
+    "unknown_oidc_provider",
+    "user_pool_providers",
 ]
 
 PUBLIC_PROVIDERS = frozenset(
@@ -71,20 +85,26 @@ def tags_from(value: Mapping[str, str] | None, member: str) -> Mapping[str, str]
 
 def require_role_arn(ctx: CallContext, arn: str, member: str) -> str:
     """``arn`` must be the ARN of an IAM role of the caller's account."""
+    return check_role_arn(ctx.account_id, arn, member)
+
+
+def check_role_arn(account_id: str, arn: str, member: str) -> str:
+    """``arn`` must be the ARN of an IAM role of ``account_id`` (the role need not exist)."""
     try:
         parsed = parse_arn(arn)
     except ArnError as error:
         raise _invalid(f"{member} {arn!r} is not an ARN.") from error
     if parsed.service != "iam" or parsed.resource_type != "role" or parsed.region:
         raise _invalid(f"{member} {arn!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME).")
-    if parsed.account != ctx.account_id:
+    if parsed.account != account_id:
         raise _invalid(f"{member} {arn!r} is a role of account {parsed.account}, not of this one.")
     if not parsed.resource.removeprefix("role/").rsplit("/", 1)[-1]:
         raise _invalid(f"{member} {arn!r} has no role name.")
     return arn
 
 
-def _login_providers(value: Mapping[str, str] | None) -> Mapping[str, str]:
+def login_providers(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    """``SupportedLoginProviders``: public provider names only."""
     providers = dict(value or {})
     for name in providers:
         if name not in PUBLIC_PROVIDERS:
@@ -96,29 +116,47 @@ def _login_providers(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return frozen_map(providers)
 
 
-def _developer_provider(value: str | None) -> str | None:
+def developer_provider(value: str | None) -> str | None:
+    """``DeveloperProviderName``: not a public provider's name nor Cognito's own issuer."""
     if value is not None and (value in PUBLIC_PROVIDERS or value == COGNITO_ISSUER):
         raise _invalid(f"DeveloperProviderName {value!r} is reserved for a public provider.")
     return value
 
 
-async def _oidc_arns(ctx: CallContext, arns: Sequence[str]) -> tuple[str, ...]:
+def oidc_provider_arns(account_id: str, arns: Sequence[str]) -> tuple[str, ...]:
+    """``OpenIdConnectProviderARNs``: each once, each an OIDC provider ARN of ``account_id``.
+
+    Whether IAM holds the providers is the caller's to check (see :func:`oidc_resource`).
+    """
     if len(set(arns)) != len(arns):
         raise _invalid("OpenIdConnectProviderARNs lists the same provider twice.")
     for arn in arns:
-        prefix = f"arn:aws:iam::{ctx.account_id}:oidc-provider/"
+        prefix = f"arn:aws:iam::{account_id}:oidc-provider/"
         resource = arn.removeprefix(prefix)
         if resource == arn or not resource:
             raise _invalid(
                 f"OpenIdConnectProviderARNs: {arn!r} is not an OIDC provider ARN of this "
                 f"account ({prefix}HOST)."
             )
-        if await ctx.store.iam.providers.find(ctx.account_id, resource) is None:
-            raise _invalid(f"OpenIdConnectProviderARNs: IAM has no provider {arn}.")
     return tuple(arns)
 
 
-def _user_pool_providers(items: Sequence[Mapping[str, Any]]) -> tuple[CognitoProvider, ...]:
+def unknown_oidc_provider(arn: str) -> InvalidParameterException:
+    """The error for an ``OpenIdConnectProviderARNs`` entry IAM does not hold."""
+    return _invalid(f"OpenIdConnectProviderARNs: IAM has no provider {arn}.")
+
+
+async def _oidc_arns(ctx: CallContext, arns: Sequence[str]) -> tuple[str, ...]:
+    checked = oidc_provider_arns(ctx.account_id, arns)
+    for arn in checked:
+        resource = arn.split(":oidc-provider/", 1)[1]
+        if await ctx.store.iam.providers.find(ctx.account_id, resource) is None:
+            raise unknown_oidc_provider(arn)
+    return checked
+
+
+def user_pool_providers(items: Sequence[Mapping[str, Any]]) -> tuple[CognitoProvider, ...]:
+    """``CognitoIdentityProviders``: user-pool app clients, each once, at most 50."""
     if len(items) > MAX_USER_POOL_PROVIDERS:
         raise _invalid(f"CognitoIdentityProviders: at most {MAX_USER_POOL_PROVIDERS} are allowed.")
     providers: list[CognitoProvider] = []
@@ -139,7 +177,16 @@ def _user_pool_providers(items: Sequence[Mapping[str, Any]]) -> tuple[CognitoPro
 
 
 async def pool_config(ctx: CallContext, params: Params) -> IdentityPoolConfig:
-    """The configuration ``CreateIdentityPool`` / ``UpdateIdentityPool`` describe.
+    """The configuration ``CreateIdentityPool`` / ``UpdateIdentityPool`` describe, once every
+    OpenID Connect provider it names is known to be held by IAM."""
+    config = pool_config_of(ctx.account_id, params)
+    await _oidc_arns(ctx, config.open_id_connect_provider_arns)
+    return config
+
+
+def pool_config_of(account_id: str, params: Params) -> IdentityPoolConfig:
+    """The configuration ``CreateIdentityPool`` / ``UpdateIdentityPool`` describe, every rule
+    checked except whether IAM holds the OpenID Connect providers.
 
     Omitted members take their defaults (``UpdateIdentityPool`` is a full replace). SAML
     providers are refused: webfed has no SAML provider to point at.
@@ -150,12 +197,12 @@ async def pool_config(ctx: CallContext, params: Params) -> IdentityPoolConfig:
         name=str(params["IdentityPoolName"]),
         allow_unauthenticated=bool(params["AllowUnauthenticatedIdentities"]),
         allow_classic_flow=bool(params.get("AllowClassicFlow", False)),
-        supported_login_providers=_login_providers(params.get("SupportedLoginProviders")),
-        developer_provider_name=_developer_provider(params.get("DeveloperProviderName")),
-        open_id_connect_provider_arns=await _oidc_arns(
-            ctx, cast(list[str], params.get("OpenIdConnectProviderARNs", []))
+        supported_login_providers=login_providers(params.get("SupportedLoginProviders")),
+        developer_provider_name=developer_provider(params.get("DeveloperProviderName")),
+        open_id_connect_provider_arns=oidc_provider_arns(
+            account_id, cast(list[str], params.get("OpenIdConnectProviderARNs", []))
         ),
-        cognito_identity_providers=_user_pool_providers(
+        cognito_identity_providers=user_pool_providers(
             cast(list[Mapping[str, Any]], params.get("CognitoIdentityProviders", []))
         ),
     )
@@ -170,6 +217,27 @@ def provider_keys(config: IdentityPoolConfig) -> frozenset[str]:
     if config.developer_provider_name is not None:
         keys.add(config.developer_provider_name)
     return frozenset(keys)
+
+
+def principal_tag_map_of(
+    pool_id: str,
+    config: IdentityPoolConfig,
+    provider: str,
+    use_defaults: bool,
+    tags: Mapping[str, str] | None,
+) -> PrincipalTagMap:
+    """``SetPrincipalTagAttributeMap``: the provider must be one of the pool's, and
+    ``UseDefaults`` excludes explicit ``PrincipalTags`` (which would be ambiguous)."""
+    if provider not in provider_keys(config):
+        raise _invalid(
+            f"IdentityProviderName {provider!r} is not a provider of identity pool {pool_id}."
+        )
+    mapped = frozen_map(tags)
+    if use_defaults and mapped:
+        raise _invalid(
+            "PrincipalTags must be empty when UseDefaults is true (the default mapping applies)."
+        )
+    return PrincipalTagMap(pool_id, provider, use_defaults, mapped)
 
 
 def pool_id_from_arn(ctx: CallContext, arn: str) -> str:
