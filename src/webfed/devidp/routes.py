@@ -1,0 +1,253 @@
+"""The development provider over HTTP, under ``/dev-idp`` (mounted only with ``--dev-idp``).
+
+- ``GET  /dev-idp/.well-known/openid-configuration``: discovery (OpenID Connect Discovery 1.0);
+- ``GET  /dev-idp/jwks.json``: the public key (RFC 7517 section 5);
+- ``GET  /dev-idp/authorize``: the sign-in page for an authorization request;
+- ``POST /dev-idp/authorize``: the page's form: a code, by a 303 to the redirection URI;
+- ``POST /dev-idp/token``: code + PKCE verifier for tokens (RFC 6749 4.1.3, RFC 7636 4.5);
+- ``GET|POST /dev-idp/userinfo``: the user's claims for the access token.
+
+Discovery, JWK Set, token and userinfo answer any origin (``Access-Control-Allow-Origin: *``,
+and preflights), so a single-page app on another port can run the whole flow; no cookies are
+involved anywhere, so no credentials are allowed across origins.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from webfed.devidp.authorization import (
+    AuthorizationError,
+    AuthorizationRequest,
+    UnsafeRedirect,
+    parse_authorization_request,
+    single_values,
+)
+from webfed.devidp.claims import check_username, parse_extra_claims
+from webfed.devidp.page import SECURITY_HEADERS, error_page, sign_in_page
+from webfed.devidp.provider import MOUNT_PATH, DevIdentityProvider, TokenError, TokenRequest
+from webfed.issuer import IssuerKeys
+from webfed.logs import get_logger
+from webfed.settings import Settings
+
+if TYPE_CHECKING:
+    from webfed.runtime import Runtime
+
+__all__ = ["build_routes"]
+
+_log = get_logger("webfed.devidp")
+_JSON = "application/json"
+_FORM = "application/x-www-form-urlencoded"
+_MAX_FORM_BYTES = 65536
+_MAX_FIELDS = 64
+_CORS = {"Access-Control-Allow-Origin": "*"}
+_PREFLIGHT = {
+    **_CORS,
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+    "Access-Control-Max-Age": "600",
+}
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_FORM_FIELDS = frozenset({"username", "claims", "decision"})
+
+
+class _BadForm(ValueError):
+    """The body is not a form this endpoint reads (wrong type, too large, not decodable)."""
+
+
+async def _read_form(request: Request) -> list[tuple[str, str]]:
+    """The ``application/x-www-form-urlencoded`` body's pairs, at most 64 KiB of them."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != _FORM:
+        raise _BadForm(f"the body must be {_FORM}")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > _MAX_FORM_BYTES:
+        raise _BadForm("the body is too large")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _MAX_FORM_BYTES:
+            raise _BadForm("the body is too large")
+    try:
+        text = bytes(body).decode("utf-8")
+    except UnicodeDecodeError:
+        raise _BadForm("the body is not UTF-8") from None
+    return _parse_pairs(text)
+
+
+def _parse_pairs(text: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=_MAX_FIELDS)
+    except ValueError:  # a bad UTF-8 escape, or too many fields
+        raise _BadForm("the parameters are not valid form encoding") from None
+
+
+def _html(text: str, status: int) -> HTMLResponse:
+    return HTMLResponse(text, status_code=status, headers=SECURITY_HEADERS)
+
+
+def _see_other(location: str) -> Response:
+    return Response(status_code=303, headers={"Location": location, **_NO_STORE})
+
+
+def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    content = json.dumps(body, separators=(",", ":")).encode("utf-8")
+    return Response(content, status_code=status, media_type=_JSON, headers=headers)
+
+
+def _token_error(error: str, description: str) -> Response:
+    body = {"error": error, "error_description": description}
+    return _json(body, 400, {**_CORS, **_NO_STORE})
+
+
+class _Endpoints:
+    """The route handlers of one application, around its :class:`DevIdentityProvider`."""
+
+    def __init__(self, provider: DevIdentityProvider) -> None:
+        self.provider = provider
+
+    async def _keys(self, runtime: Runtime) -> IssuerKeys:
+        return await self.provider.prepare(runtime.store, runtime.master_key, runtime.clock())
+
+    async def discovery(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=_PREFLIGHT)
+        headers = {**_CORS, "Cache-Control": "public, max-age=300"}
+        return Response(self.provider.discovery_body(), media_type=_JSON, headers=headers)
+
+    async def jwks(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=_PREFLIGHT)
+        keys = await self._keys(request.app.state.runtime)
+        headers = {**_CORS, "Cache-Control": "public, max-age=300"}
+        return Response(keys.jwks_body, media_type=_JSON, headers=headers)
+
+    async def authorize(self, request: Request) -> Response:
+        """The request from the query (``GET``) or the sign-in form (``POST``); a bad client
+        id or redirection URI is shown on the page, any other error goes back to the client."""
+        try:
+            pairs = (
+                await _read_form(request)
+                if request.method == "POST"
+                else _parse_pairs(request.url.query)
+            )
+        except _BadForm as error:
+            return _html(error_page(str(error)), 400)
+        form = {name: value for name, value in pairs if name in _FORM_FIELDS}
+        params, repeated = single_values(pair for pair in pairs if pair[0] not in _FORM_FIELDS)
+        try:
+            parsed = parse_authorization_request(params, repeated, self.provider.redirects)
+        except UnsafeRedirect as error:
+            return _html(error_page(str(error)), 400)
+        except AuthorizationError as error:
+            return _see_other(error.redirect(self.provider.issuer))
+        if request.method == "GET":
+            hint = parsed.login_hint or ""
+            page = sign_in_page(parsed, action=self._action(), username=hint)
+            return _html(page, 200)
+        return await self._sign_in(request, parsed, form)
+
+    def _action(self) -> str:
+        return self.provider.issuer + "/authorize"
+
+    async def _sign_in(
+        self, request: Request, parsed: AuthorizationRequest, form: dict[str, str]
+    ) -> Response:
+        if form.get("decision") == "cancel":
+            error = AuthorizationError(
+                "access_denied", "the user cancelled", parsed.redirect_uri, parsed.state
+            )
+            return _see_other(error.redirect(self.provider.issuer))
+        username_text, claims_text = form.get("username", ""), form.get("claims", "")
+        try:
+            username = check_username(username_text)
+            claims = parse_extra_claims(claims_text)
+        except ValueError as problem:
+            page = sign_in_page(
+                parsed,
+                action=self._action(),
+                username=username_text,
+                claims=claims_text,
+                problem=str(problem),
+            )
+            return _html(page, 400)
+        runtime: Runtime = request.app.state.runtime
+        await self._keys(runtime)
+        location = self.provider.issue_code(parsed, username, claims, runtime.clock(), runtime.rng)
+        _log.info("dev-idp sign-in", client_id=parsed.client_id, username=username)
+        return _see_other(location)
+
+    async def token(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=_PREFLIGHT)
+        try:
+            params, repeated = single_values(await _read_form(request))
+        except _BadForm as error:
+            return _token_error("invalid_request", str(error))
+        try:
+            token_request = _token_request(params, repeated)
+            runtime: Runtime = request.app.state.runtime
+            keys = await self._keys(runtime)
+            body = self.provider.redeem(token_request, keys, runtime.clock(), runtime.rng)
+        except TokenError as error:
+            return _token_error(error.error, error.description)
+        return _json(body, 200, {**_CORS, **_NO_STORE})
+
+    async def userinfo(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=_PREFLIGHT)
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        cors = {**_CORS, "Access-Control-Expose-Headers": "WWW-Authenticate", **_NO_STORE}
+        if scheme.lower() != "bearer" or not token.strip():
+            challenge = 'Bearer realm="dev-idp"'
+            return Response(status_code=401, headers={**cors, "WWW-Authenticate": challenge})
+        runtime: Runtime = request.app.state.runtime
+        await self._keys(runtime)
+        claims = self.provider.userinfo(token.strip(), runtime.clock())
+        if claims is None:
+            challenge = 'Bearer realm="dev-idp", error="invalid_token"'
+            return Response(status_code=401, headers={**cors, "WWW-Authenticate": challenge})
+        return _json(claims, 200, cors)
+
+
+def _token_request(params: dict[str, str], repeated: frozenset[str]) -> TokenRequest:
+    if repeated:
+        raise TokenError("invalid_request", f"parameters given more than once: {sorted(repeated)}")
+    grant_type = params.get("grant_type")
+    if not grant_type:
+        raise TokenError("invalid_request", "grant_type is required")
+    if grant_type != "authorization_code":
+        raise TokenError("unsupported_grant_type", "only authorization_code is supported")
+    if not params.get("client_id"):
+        raise TokenError("invalid_client", "client_id is required (public clients only)")
+    missing = [name for name in ("code", "redirect_uri", "code_verifier") if not params.get(name)]
+    if missing:
+        raise TokenError("invalid_request", f"missing: {', '.join(missing)}")
+    return TokenRequest(
+        params["code"], params["client_id"], params["redirect_uri"], params["code_verifier"]
+    )
+
+
+def build_routes(settings: Settings) -> list[BaseRoute]:
+    """The provider's routes, for an application built with these settings.
+
+    Raises ``ValueError`` when ``dev_idp_redirect_uris`` or ``dev_idp_claims`` is invalid.
+    """
+    endpoints = _Endpoints(DevIdentityProvider(settings))
+    return [
+        Route(
+            f"{MOUNT_PATH}/.well-known/openid-configuration",
+            endpoints.discovery,
+            methods=["GET", "OPTIONS"],
+        ),
+        Route(f"{MOUNT_PATH}/jwks.json", endpoints.jwks, methods=["GET", "OPTIONS"]),
+        Route(f"{MOUNT_PATH}/authorize", endpoints.authorize, methods=["GET", "POST"]),
+        Route(f"{MOUNT_PATH}/token", endpoints.token, methods=["POST", "OPTIONS"]),
+        Route(f"{MOUNT_PATH}/userinfo", endpoints.userinfo, methods=["GET", "POST", "OPTIONS"]),
+    ]
