@@ -478,6 +478,7 @@ def _page_settings(
     return {
         "region": game.region,
         "identityPoolId": game.pool_id,
+        "webfedEndpoint": ports.url("webfed"),
         "cognitoIdentityEndpoint": f"{origin}/cognito-identity" if relay else ports.url("webfed"),
         "s3Endpoint": ports.url("s3"),
         "dynamodbEndpoint": ports.url("dynamodb"),

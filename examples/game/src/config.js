@@ -4,6 +4,7 @@
 //   "region": "us-east-1",
 //   "identityPoolId": "us-east-1:00000000-0000-4000-8000-000000000001",
 //   "cognitoIdentityEndpoint": "http://127.0.0.1:8700",   // webfed (Cognito Identity API)
+//   "webfedEndpoint": "http://127.0.0.1:8700",            // webfed itself (play.py: STS)
 //   "s3Endpoint": "http://127.0.0.1:8701",                // webfed gateway s3
 //   "dynamodbEndpoint": "http://127.0.0.1:8702",          // webfed gateway dynamodb
 //   "bucket": "game-assets",

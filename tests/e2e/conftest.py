@@ -1,0 +1,119 @@
+"""``webfed demo`` as a real process on free ports, shared by the end-to-end tests.
+
+The demo is started exactly as a person starts it (``python -m webfed demo`` with port flags)
+and stopped with SIGTERM, as a service manager or Ctrl-C would; stopping it must leave no
+process listening on any of its ports.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.conftest import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+GAME_DIR = REPO / "examples" / "game"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# Identity-pool credentials live 60 s (the settings' minimum): the SDKs then consider them
+# about to expire on every call, and refresh them, which the tests observe.
+CREDENTIALS_SECONDS = "60"
+READY = "webfed demo ready: "
+
+
+@dataclass
+class RunningDemo:
+    process: subprocess.Popen[str]
+    url: str
+    ports: dict[str, int]
+    data_dir: Path
+
+    @property
+    def config_url(self) -> str:
+        return f"{self.url}config.json"
+
+    @property
+    def admin_credentials(self) -> Path:
+        return self.data_dir / "admin-credentials"
+
+    def logs(self) -> str:
+        parts = []
+        for log in sorted((self.data_dir / "logs").glob("*.log")):
+            text = log.read_text(encoding="utf-8", errors="replace")
+            parts.append(f"== {log.name}\n" + "\n".join(text.splitlines()[-40:]))
+        return "\n".join(parts)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start_demo(data_dir: Path, timeout: float = 90.0) -> RunningDemo:
+    ports = {name: free_port() for name in ("webfed", "s3", "dynamodb", "game", "moto")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBFED_", "AWS_"))}
+    env["WEBFED_IDENTITY_POOL_CREDENTIALS_SECONDS"] = CREDENTIALS_SECONDS
+    command = [sys.executable, "-m", "webfed", "demo", "--data-dir", str(data_dir)]
+    command += ["--port", str(ports["webfed"]), "--s3-port", str(ports["s3"])]
+    command += ["--dynamodb-port", str(ports["dynamodb"]), "--game-port", str(ports["game"])]
+    command += ["--moto-port", str(ports["moto"])]
+    stderr = (data_dir.parent / f"{data_dir.name}-demo.err").open("w")
+    process = subprocess.Popen(
+        command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stderr.close()
+            raise RuntimeError(
+                f"webfed demo exited ({process.returncode}):\n{Path(stderr.name).read_text()}"
+            )
+        ready, _, _ = select.select([process.stdout], [], [], 0.2)
+        if ready:
+            line = process.stdout.readline().strip()
+            if line.startswith(READY):
+                stderr.close()
+                return RunningDemo(process, line.removeprefix(READY), ports, data_dir)
+    process.send_signal(signal.SIGTERM)
+    process.wait(30)
+    stderr.close()
+    raise RuntimeError(f"webfed demo did not start:\n{Path(stderr.name).read_text()}")
+
+
+def stop_demo(demo: RunningDemo) -> int:
+    """SIGTERM, as Ctrl-C or a service manager; the exit code."""
+    demo.process.send_signal(signal.SIGTERM)
+    try:
+        return demo.process.wait(timeout=30)
+    finally:
+        if demo.process.poll() is None:
+            demo.process.kill()
+            demo.process.wait()
+        if demo.process.stdout is not None:
+            demo.process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
+    running = start_demo(tmp_path_factory.mktemp("demo") / "data")
+    try:
+        assert httpx.get(running.config_url, timeout=5).status_code == 200
+        yield running
+    finally:
+        code = stop_demo(running)
+        still = [name for name, port in running.ports.items() if _listening(port)]
+        assert code == 0, f"webfed demo exited with {code}:\n{running.logs()}"
+        assert not still, f"still listening after the demo stopped: {still}"

@@ -1,0 +1,224 @@
+"""The game page in a real browser: headless Chromium (Debian's) driven by Playwright.
+
+Two players sign in through the development provider (authorization code + PKCE), each plays,
+saves a score and an avatar through the gateways, and is refused the other's data, with the
+refusal decoded for the administrator; a guest saves a score but may not upload an avatar.
+The demo runs with 60-second identity-pool credentials, which the AWS SDK for JavaScript
+refreshes before every call: the test sees the page fetch credentials again.
+
+Every step is saved as a screenshot in tests/e2e/artifacts/. With WEBFED_E2E_UPDATE_DOCS=1 the
+five of the walkthrough are also copied to docs/img/game-*.png (docs/game.md shows them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS, REPO, RunningDemo
+
+CHROMIUM = Path("/usr/bin/chromium")
+DOCS_IMG = REPO / "docs" / "img"
+WALKTHROUGH = ("1-signin", "2-playing", "3-saved", "4-denied", "5-guest")
+IDENTITY_ID = re.compile(
+    r"^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
+TIMEOUT_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(
+                f"{CHROMIUM} is missing; CI installs it (.ci/run: apt-get install chromium)"
+            )
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@dataclass
+class Player:
+    """One person at one browser: a fresh context (own cookies and storage) and its page."""
+
+    page: Any
+    demo: RunningDemo
+    credential_requests: list[str] = field(default_factory=list)
+
+    def text(self, element_id: str) -> str:
+        return str(self.page.locator(f"#{element_id}").inner_text()).strip()
+
+    def wait_text(self, element_id: str, pattern: str) -> None:
+        self.page.wait_for_function(
+            "([id, pattern]) => new RegExp(pattern).test("
+            "document.getElementById(id).textContent.trim())",
+            arg=[element_id, pattern],
+            timeout=TIMEOUT_MS,
+        )
+
+    def shot(self, name: str) -> None:
+        path = ARTIFACTS / f"game-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        if name in WALKTHROUGH and os.environ.get("WEBFED_E2E_UPDATE_DOCS") == "1":
+            shutil.copyfile(path, DOCS_IMG / path.name)
+
+
+def open_player(browser: Any, demo: RunningDemo) -> Player:
+    context = browser.new_context(viewport={"width": 1180, "height": 860})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    player = Player(page, demo)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def count(request: Any) -> None:
+        if request.headers.get("x-amz-target", "").endswith(".GetCredentialsForIdentity"):
+            player.credential_requests.append(request.url)
+
+    page.on("request", count)
+    page.goto(demo.url)
+    page.locator("#signin-panel").wait_for(state="visible")
+    assert not errors, errors
+    return player
+
+
+def sign_in(player: Player, name: str, screenshot: str | None = None) -> str:
+    page = player.page
+    if screenshot:
+        player.shot(screenshot)
+    page.click("#sign-in-button")
+    page.wait_for_url(re.compile(r"/dev-idp/authorize\?"))
+    page.fill("#username", name)
+    page.click("#sign-in")
+    page.locator("#player-panel").wait_for(state="visible")
+    assert player.text("player-name") == name
+    assert player.text("role-kind") == "authenticated"
+    identity_id = player.text("identity-id")
+    assert IDENTITY_ID.match(identity_id), identity_id
+    assert "?code=" not in page.url  # the single-use code is dropped from the address
+    return identity_id
+
+
+def play_round(player: Player, screenshot: str | None = None) -> int:
+    for tap in range(10):
+        player.page.click("#click-target")
+        if tap == 4:
+            assert player.text("game-state") == "playing"
+            if screenshot:
+                player.shot(screenshot)
+    assert player.text("game-state") == "finished"
+    score = int(player.text("game-score"))
+    assert 1 <= score <= 1000
+    return score
+
+
+def save_score(player: Player, score: int) -> None:
+    player.page.click("#save-score")
+    row = player.page.locator(f'#scores-list tr[data-score="{score}"]')
+    row.first.wait_for(state="attached")
+
+
+def upload_avatar(player: Player) -> None:
+    player.page.click("#upload-avatar")
+    player.page.locator('#avatar-image[data-loaded="true"]').wait_for(state="attached")
+    natural = player.page.eval_on_selector("#avatar-image", "image => image.naturalWidth")
+    assert natural == 128  # the canvas's PNG, read back from S3 through the gateway
+
+
+def refused(player: Player, button: str, code: str) -> None:
+    player.page.evaluate("document.getElementById('denial-code').textContent = ''")
+    player.page.click(f"#{button}")
+    player.wait_text("denial-code", f"^{code}$")
+    assert "Encoded authorization failure message: " in player.text("denial-message")
+
+
+def decode(player: Player) -> dict[str, Any]:
+    player.page.click("#decode-button")
+    player.wait_text("decoded-reason", r"^\{")
+    decoded: dict[str, Any] = json.loads(player.text("decoded-reason"))
+    return decoded
+
+
+def expiration(player: Player) -> datetime:
+    return datetime.fromisoformat(player.text("credentials-expiration").replace("Z", "+00:00"))
+
+
+def test_two_players_each_reach_only_their_own_data(browser: Any, demo: RunningDemo) -> None:
+    alice = open_player(browser, demo)
+    alice_id = sign_in(alice, "alice", screenshot="1-signin")
+    score = play_round(alice, screenshot="2-playing")
+    save_score(alice, score)
+    upload_avatar(alice)
+    alice.shot("3-saved")
+
+    # Credentials last 60 s, inside the SDK's five-minute refresh window: every call fetched
+    # new ones (GetId once, GetCredentialsForIdentity again and again).
+    left = (expiration(alice) - datetime.now(UTC)).total_seconds()
+    assert 0 < left <= 61, left
+    fetches = int(alice.text("credentials-fetches"))
+    assert fetches >= 3, fetches
+    assert len(alice.credential_requests) == fetches
+
+    bob = open_player(browser, demo)
+    bob_id = sign_in(bob, "bob")
+    assert bob_id != alice_id
+    bob_score = play_round(bob)
+    save_score(bob, bob_score)
+    upload_avatar(bob)
+    assert bob.page.locator("#scores-list tr").count() == 1  # bob's own score only
+
+    # Bob tries alice's data, alice tries bob's: refused every time, whatever the service.
+    for player, other in ((alice, bob_id), (bob, alice_id)):
+        player.page.fill("#other-identity", other)
+        refused(player, "try-other-avatar", "AccessDenied")
+        refused(player, "try-write-outside", "AccessDenied")
+        refused(player, "try-other-scores", "AccessDeniedException")
+    reason = decode(bob)
+    bob.page.locator("#denial-panel").scroll_into_view_if_needed()
+    bob.shot("4-denied")
+    assert reason["allowed"] is False
+    text = json.dumps(reason)
+    assert "dynamodb:Query" in text and alice_id in text and bob_id in text
+
+    # Alice's avatar is intact: bob's write under her prefix never reached the upstream.
+    alice.page.reload()
+    alice.page.locator('#avatar-image[data-loaded="true"]').wait_for(state="attached")
+    assert alice.text("identity-id") == alice_id  # the same login, the same identity
+    assert alice.page.locator(f'#scores-list tr[data-score="{score}"]').count() == 1
+    for player in (alice, bob):
+        player.page.context.close()
+
+
+def test_a_guest_keeps_scores_but_may_not_upload_an_avatar(browser: Any, demo: RunningDemo) -> None:
+    guest = open_player(browser, demo)
+    guest.page.click("#guest-button")
+    guest.page.locator("#player-panel").wait_for(state="visible")
+    assert guest.text("role-kind") == "guest"
+    assert guest.text("player-name") == "guest"
+    assert IDENTITY_ID.match(guest.text("identity-id"))
+    score = play_round(guest)
+    save_score(guest, score)
+    guest.page.click("#upload-avatar")
+    guest.wait_text("denial-code", "^AccessDenied$")
+    assert guest.page.locator("#status").get_attribute("data-state") == "error"
+    reason = decode(guest)
+    assert reason["allowed"] is False and "s3:PutObject" in json.dumps(reason)
+    guest.shot("5-guest")
+    guest.page.context.close()

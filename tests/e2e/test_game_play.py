@@ -1,0 +1,83 @@
+"""examples/game/play.py, the command-line twin of the page, against a running ``webfed demo``.
+
+Each run signs in through the development provider's form (code + PKCE), takes identity-pool
+credentials with boto3, uses both gateways, and tries another player's data.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import GAME_DIR, RunningDemo
+
+
+def play(demo: RunningDemo, *args: str) -> dict[str, Any]:
+    command = [sys.executable, str(GAME_DIR / "play.py"), "--config-url", demo.config_url]
+    result = subprocess.run(
+        [*command, "--json", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr + demo.logs()
+    parsed: dict[str, Any] = json.loads(result.stdout)
+    return parsed
+
+
+@pytest.fixture(scope="module")
+def alice(demo: RunningDemo) -> dict[str, Any]:
+    return play(demo, "--user", "alice-cli", "--score", "870")
+
+
+def test_a_signed_in_player_saves_a_score_and_an_avatar(alice: dict[str, Any]) -> None:
+    assert alice["player"] == "alice-cli"
+    region, _, uuid = alice["identityId"].partition(":")
+    assert region == "us-east-1" and len(uuid) == 36
+    assert alice["avatar"] == {"uploaded": True, "readBack": True}
+    assert {"score": 870, "playedAt": alice["saved"]["playedAt"]} in alice["scores"]
+
+
+def test_the_same_login_finds_the_same_identity_and_its_scores(
+    demo: RunningDemo, alice: dict[str, Any]
+) -> None:
+    again = play(demo, "--user", "alice-cli", "--score", "910")
+    assert again["identityId"] == alice["identityId"]
+    assert [entry["score"] for entry in again["scores"][:2]] == [910, 870]  # newest first
+
+
+def test_another_player_is_refused_alice_data_and_the_admin_reads_why(
+    demo: RunningDemo, alice: dict[str, Any]
+) -> None:
+    bob = play(
+        demo,
+        "--user", "bob-cli",
+        "--other", alice["identityId"],
+        "--admin-credentials", str(demo.admin_credentials),
+    )  # fmt: skip
+    assert bob["identityId"] != alice["identityId"]
+    assert bob["scores"] == [{"score": 500, "playedAt": bob["saved"]["playedAt"]}]
+    expected = {
+        "scores": ("AccessDeniedException", 400, "dynamodb:Query"),
+        "avatar": ("AccessDenied", 403, "s3:GetObject"),
+        "write": ("AccessDenied", 403, "s3:PutObject"),
+    }
+    for what, (code, status, action) in expected.items():
+        outcome = bob["other"][what]
+        assert (outcome["code"], outcome["status"]) == (code, status), outcome
+        assert outcome["encoded"], outcome
+        decoded = outcome["decoded"]
+        assert decoded["allowed"] is False
+        text = json.dumps(decoded)
+        assert action in text and alice["identityId"] in text, decoded
+        assert bob["identityId"] in text  # the caller: bob's identity, from his session
+
+
+def test_a_guest_saves_scores_but_may_not_upload_an_avatar(demo: RunningDemo) -> None:
+    guest = play(demo, "--guest", "--score", "420")
+    assert guest["player"] == "guest"
+    assert guest["scores"] == [{"score": 420, "playedAt": guest["saved"]["playedAt"]}]
+    assert guest["avatar"]["uploaded"] is False
+    assert (guest["avatar"]["code"], guest["avatar"]["status"]) == ("AccessDenied", 403)
+    assert all(outcome["code"] for key, outcome in guest["other"].items() if key != "identityId")
