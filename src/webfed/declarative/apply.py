@@ -27,6 +27,8 @@ from webfed.errors import (
     DeleteConflict,
     EntityAlreadyExists,
     NoSuchEntity,
+    ResourceConflict,
+    ResourceNotFound,
     WebfedError,
 )
 
@@ -48,8 +50,15 @@ __all__ = [
 
 
 MAX_ATTEMPTS = 3
-# Failures that mean IAM changed between reading it and changing it.
-_RACES = (EntityAlreadyExists, NoSuchEntity, ConcurrentModification, DeleteConflict)
+# Failures that mean IAM (or the identity pools) changed between reading and changing them.
+_RACES = (
+    EntityAlreadyExists,
+    NoSuchEntity,
+    ConcurrentModification,
+    DeleteConflict,
+    ResourceConflict,
+    ResourceNotFound,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +205,7 @@ async def apply_to_store(
         account_id=settings.account_id,
         allow_http_issuers=settings.allow_http_issuers,
         trust_policy_max_size=settings.trust_policy_max_size,
+        region=settings.region,
     )
     return await apply_config(client, config, limits, dry_run=dry_run, prune=prune, source=source)
 
@@ -209,8 +219,15 @@ async def export_state(
 
 
 def _operations(operations: OperationTable | None) -> OperationTable:
-    if operations is not None:
-        return operations
-    from webfed.api.iam import OPERATIONS  # the IAM API package; imported when first needed
+    """The IAM handlers (or ``operations``, which replace them) and the Cognito Identity ones.
 
-    return OPERATIONS
+    Their operation names do not overlap, so one table serves both services.
+    """
+    # The API packages are imported when first needed.
+    from webfed.declarative.pool_operations import pool_operations
+
+    if operations is not None:
+        return {**pool_operations(), **operations}
+    from webfed.api.iam import OPERATIONS
+
+    return {**pool_operations(), **OPERATIONS}

@@ -1,4 +1,4 @@
-"""The typed changes a plan is made of, one per IAM call (or short group of calls).
+"""The typed changes a plan is made of, one per IAM or Cognito Identity call (or short group).
 
 Each change knows the step it belongs to, whether it creates, updates or deletes, and how to say
 so in one line. ``webfed.declarative.execute`` maps each change to its IAM operation.
@@ -9,17 +9,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 
-from webfed.declarative.model import ManagedPolicy, PolicyDocument, Provider, Role, Tags
+from webfed.declarative.model import (
+    IdentityPool,
+    ManagedPolicy,
+    PolicyDocument,
+    PrincipalTags,
+    Provider,
+    Role,
+    Tags,
+)
 
 __all__ = [
     "AddClientId",
     "AttachPolicy",
     "Change",
+    "CreateIdentityPool",
     "CreatePolicy",
     "CreatePolicyVersion",
     "CreateProvider",
     "CreateRole",
     "DeleteBoundary",
+    "DeleteIdentityPool",
     "DeleteInlinePolicy",
     "DeletePolicy",
     "DeletePolicyVersion",
@@ -30,21 +40,31 @@ __all__ = [
     "PutBoundary",
     "PutInlinePolicy",
     "RemoveClientId",
+    "SetIdentityPoolRoles",
+    "SetPrincipalTags",
     "SetThumbprints",
     "Step",
+    "TagIdentityPool",
     "TagPolicy",
     "TagProvider",
     "TagRole",
+    "UntagIdentityPool",
     "UntagPolicy",
     "UntagProvider",
     "UntagRole",
+    "UpdateIdentityPool",
     "UpdateRole",
     "UpdateTrustPolicy",
 ]
 
 
 class Step(IntEnum):
-    """Execution order: what a later step refers to exists by then; deletions run last."""
+    """Execution order: what a later step refers to exists by then; deletions run last.
+
+    Identity pools come after the providers they trust and the roles they hand out, and are
+    deleted before them; one pool's changes keep their order within the step (configuration,
+    then roles and mappings, then principal tags, then tags).
+    """
 
     PROVIDERS = 1
     POLICIES = 2
@@ -53,9 +73,11 @@ class Step(IntEnum):
     ATTACHMENTS = 5
     BOUNDARIES = 6
     TAGS = 7
-    PRUNE_ROLES = 8
-    PRUNE_POLICIES = 9
-    PRUNE_PROVIDERS = 10
+    IDENTITY_POOLS = 8
+    PRUNE_IDENTITY_POOLS = 9
+    PRUNE_ROLES = 10
+    PRUNE_POLICIES = 11
+    PRUNE_PROVIDERS = 12
 
 
 class Effect(Enum):
@@ -358,6 +380,130 @@ class DeleteRole:
         return f"delete role {self.role_name}"
 
 
+# The members UpdateIdentityPool sets, by their names in the file.
+_POOL_FIELDS = (
+    "name",
+    "allow_unauthenticated",
+    "allow_classic_flow",
+    "supported_login_providers",
+    "openid_connect_providers",
+    "cognito_identity_providers",
+    "developer_provider_name",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CreateIdentityPool:
+    """Creates the pool with its id, configuration and tags in one call."""
+
+    pool: IdentityPool
+    step = Step.IDENTITY_POOLS
+    effect = Effect.CREATE
+
+    def describe(self) -> str:
+        return f"create identity pool {self.pool.label()}"
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateIdentityPool:
+    """Replaces the pool's configuration (``UpdateIdentityPool``); its tags are left alone."""
+
+    pool: IdentityPool
+    previous: IdentityPool | None = field(default=None, compare=False, repr=False)
+    step = Step.IDENTITY_POOLS
+    effect = Effect.UPDATE
+
+    def changed_fields(self) -> list[str]:
+        if self.previous is None:
+            return []
+        return [
+            name
+            for name in _POOL_FIELDS
+            if getattr(self.pool, name) != getattr(self.previous, name)
+        ]
+
+    def describe(self) -> str:
+        changed = ", ".join(self.changed_fields())
+        return f"update identity pool {self.pool.label()}" + (f": {changed}" if changed else "")
+
+
+@dataclass(frozen=True, slots=True)
+class SetIdentityPoolRoles:
+    """Replaces the pool's default roles and role mappings whole (``SetIdentityPoolRoles``)."""
+
+    pool: IdentityPool
+    created: bool = False
+    step = Step.IDENTITY_POOLS
+
+    @property
+    def effect(self) -> Effect:
+        return Effect.CREATE if self.created else Effect.UPDATE
+
+    def describe(self) -> str:
+        roles = ", ".join(f"{key}={arn}" for key, arn in self.pool.roles.items) or "none"
+        mapped = ", ".join(provider for provider, _ in self.pool.role_mappings)
+        mappings = f"; role mappings for {mapped}" if mapped else ""
+        return f"set the roles of identity pool {self.pool.label()}: {roles}{mappings}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetPrincipalTags:
+    """One provider's attribute-to-tag map (``SetPrincipalTagAttributeMap``)."""
+
+    pool_id: str
+    provider: str
+    tags: PrincipalTags
+    created: bool = False
+    step = Step.IDENTITY_POOLS
+
+    @property
+    def effect(self) -> Effect:
+        return Effect.CREATE if self.created else Effect.UPDATE
+
+    def describe(self) -> str:
+        mapped = _tag_text(self.tags.tags) or "none"
+        defaults = " (with the default tags)" if self.tags.use_defaults else ""
+        return (
+            f"set the principal tags of identity pool {self.pool_id} for {self.provider}: "
+            f"{mapped}{defaults}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TagIdentityPool:
+    arn: str
+    tags: Tags
+    step = Step.IDENTITY_POOLS
+    effect = Effect.UPDATE
+
+    def describe(self) -> str:
+        return f"tag {self.arn}: {_tag_text(self.tags)}"
+
+
+@dataclass(frozen=True, slots=True)
+class UntagIdentityPool:
+    arn: str
+    keys: tuple[str, ...]
+    step = Step.IDENTITY_POOLS
+    effect = Effect.UPDATE
+
+    def describe(self) -> str:
+        return f"untag {self.arn}: {', '.join(self.keys)}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteIdentityPool:
+    """Deletes the pool with its identities and their logins (``DeleteIdentityPool``)."""
+
+    pool_id: str
+    name: str
+    step = Step.PRUNE_IDENTITY_POOLS
+    effect = Effect.DELETE
+
+    def describe(self) -> str:
+        return f"delete identity pool {self.pool_id} ({self.name!r}) and its identities"
+
+
 Change = (
     CreateProvider
     | AddClientId
@@ -384,4 +530,11 @@ Change = (
     | TagRole
     | UntagRole
     | DeleteRole
+    | CreateIdentityPool
+    | UpdateIdentityPool
+    | SetIdentityPoolRoles
+    | SetPrincipalTags
+    | TagIdentityPool
+    | UntagIdentityPool
+    | DeleteIdentityPool
 )

@@ -1,4 +1,5 @@
-"""Carrying out a plan: each change becomes one or two IAM calls, made in plan order.
+"""Carrying out a plan: each change becomes one or two IAM or Cognito Identity calls, made in
+plan order.
 
 :func:`calls_for` is pure (a change to its IAM requests, with IAM's member names), so the
 operations a plan needs can be checked before the first call. :func:`execute` stops at the first
@@ -15,11 +16,13 @@ from webfed.declarative.changes import (
     AddClientId,
     AttachPolicy,
     Change,
+    CreateIdentityPool,
     CreatePolicy,
     CreatePolicyVersion,
     CreateProvider,
     CreateRole,
     DeleteBoundary,
+    DeleteIdentityPool,
     DeleteInlinePolicy,
     DeletePolicy,
     DeletePolicyVersion,
@@ -29,18 +32,30 @@ from webfed.declarative.changes import (
     PutBoundary,
     PutInlinePolicy,
     RemoveClientId,
+    SetIdentityPoolRoles,
+    SetPrincipalTags,
     SetThumbprints,
+    TagIdentityPool,
     TagPolicy,
     TagProvider,
     TagRole,
+    UntagIdentityPool,
     UntagPolicy,
     UntagProvider,
     UntagRole,
+    UpdateIdentityPool,
     UpdateRole,
     UpdateTrustPolicy,
 )
 from webfed.declarative.iam_client import IamClient
 from webfed.declarative.model import ManagedPolicy, Provider, Role, Tags
+from webfed.declarative.pool_wire import (
+    CREATE_WITH_ID,
+    create_params,
+    principal_tag_params,
+    roles_params,
+    update_params,
+)
 from webfed.errors import WebfedError
 
 __all__ = ["Call", "Outcome", "calls_for", "execute", "missing_operations"]
@@ -158,7 +173,27 @@ def _role_part_calls(change: Change) -> list[Call]:
             return [("UntagRole", {"RoleName": role_name, "TagKeys": list(keys)})]
         case DeleteRole(role_name):
             return [("DeleteRole", {"RoleName": role_name})]
-    raise AssertionError(f"no IAM call for {change!r}")
+    return _pool_calls(change)
+
+
+def _pool_calls(change: Change) -> list[Call]:
+    match change:
+        case CreateIdentityPool(pool):
+            return [(CREATE_WITH_ID, create_params(pool))]
+        case UpdateIdentityPool(pool):
+            return [("UpdateIdentityPool", update_params(pool))]
+        case SetIdentityPoolRoles(pool):
+            return [("SetIdentityPoolRoles", roles_params(pool))]
+        case SetPrincipalTags(pool_id, provider, tags):
+            params = principal_tag_params(pool_id, provider, tags)
+            return [("SetPrincipalTagAttributeMap", params)]
+        case TagIdentityPool(arn, tags):
+            return [("TagResource", {"ResourceArn": arn, "Tags": tags.as_dict()})]
+        case UntagIdentityPool(arn, keys):
+            return [("UntagResource", {"ResourceArn": arn, "TagKeys": list(keys)})]
+        case DeleteIdentityPool(pool_id):
+            return [("DeleteIdentityPool", {"IdentityPoolId": pool_id})]
+    raise AssertionError(f"no call for {change!r}")
 
 
 def _provider_params(provider: Provider) -> dict[str, Any]:

@@ -164,6 +164,33 @@ class Reader:
             return None
         return value
 
+    def boolean(self, node: yaml.Node, where: str) -> bool | None:
+        value = self.scalar(node, where)
+        if not isinstance(value, bool):
+            self.report(f"must be true or false, not {value!r}", node, where)
+            return None
+        return value
+
+    def text_map(
+        self, node: yaml.Node, where: str, rule: TextRule | None = None
+    ) -> dict[str, str] | None:
+        """A mapping of strings to strings, each value's line kept as ``where.key``."""
+        if not isinstance(node, yaml.MappingNode):
+            self.report("must be a mapping of text to text", node, where)
+            return None
+        self.lines[where] = line_of(node)
+        result: dict[str, str] = {}
+        failed = False
+        for key, value_node in self.pairs(node, where).items():
+            location = _join(where, key)
+            self.lines[location] = line_of(value_node)
+            value = self.text(value_node, location, rule)
+            if value is None:
+                failed = True
+            else:
+                result[key] = value
+        return None if failed else result
+
     def texts(
         self, node: yaml.Node, where: str, rule: TextRule | None = None, *, max_items: int
     ) -> tuple[str, ...] | None:

@@ -2,7 +2,9 @@
 
 Apply and export never touch storage directly. They call the same handlers the IAM API serves
 (``webfed.api.iam.OPERATIONS``) as the administrator, so every change gets the API's validation,
-limits and cache invalidation. Tests may pass any operation table.
+limits and cache invalidation. Tests may pass any operation table. The table may also hold
+the Cognito Identity handlers (their operation names differ from IAM's), which are called the
+same way, for identity pools.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ current state read back from IAM share one shape, so the planner compares like w
 Identifiers follow the IAM user guide ("IAM identifiers"): a role ARN is
 ``arn:aws:iam::ACCOUNT:role{path}{name}``, a customer managed policy ARN is
 ``arn:aws:iam::ACCOUNT:policy{path}{name}`` and an OpenID Connect provider ARN is
-``arn:aws:iam::ACCOUNT:oidc-provider/{url without its scheme}``.
+``arn:aws:iam::ACCOUNT:oidc-provider/{url without its scheme}``. An identity pool is identified by
+its id, ``REGION:UUID`` (Cognito Identity API reference, ``IdentityPool``).
 """
 
 from __future__ import annotations
@@ -17,13 +18,18 @@ from webfed.declarative.json_text import Json, dumps, loads
 
 __all__ = [
     "DEFAULT_MAX_SESSION_DURATION",
+    "IdentityPool",
     "InlinePolicy",
     "ManagedPolicy",
+    "MappingRule",
     "PolicyDocument",
+    "PrincipalTags",
     "Provider",
     "Role",
+    "RoleMapping",
     "State",
     "Tags",
+    "UserPoolClient",
     "policy_arn",
     "provider_arn",
     "role_arn",
@@ -172,6 +178,96 @@ class Role:
 
 
 @dataclass(frozen=True, slots=True)
+class MappingRule:
+    """``MappingRule``: when ``claim`` matches ``value`` by ``match_type``, use ``role``."""
+
+    claim: str
+    match_type: str
+    value: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoleMapping:
+    """A provider's ``RoleMapping``: ``Token`` or ordered ``Rules`` (the first match wins)."""
+
+    type: str
+    ambiguous_role_resolution: str
+    rules: tuple[MappingRule, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalTags:
+    """One provider's ``SetPrincipalTagAttributeMap``; the default is no tags, no defaults."""
+
+    use_defaults: bool = False
+    tags: Tags = Tags()
+
+    @property
+    def is_default(self) -> bool:
+        return not self.use_defaults and not self.tags.items
+
+
+@dataclass(frozen=True, slots=True)
+class UserPoolClient:
+    """A ``CognitoIdentityProvider``: one user-pool app client the pool trusts."""
+
+    provider_name: str
+    client_id: str
+    server_side_token_check: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityPool:
+    """A Cognito Identity pool; identified by its id.
+
+    Unordered members are kept sorted (``openid_connect_providers``,
+    ``cognito_identity_providers``, the maps), so equal pools compare equal; rules keep their
+    order, which decides the first match. In a freshly loaded file ``pool_id`` may be empty (the
+    entry is matched by name), ``openid_connect_providers`` may hold provider URLs and the roles
+    may be role names; :func:`webfed.declarative.references.resolve` turns them into the id and
+    ARNs before planning. ``principal_tags`` leaves out providers whose map is the default.
+    """
+
+    name: str
+    pool_id: str = ""
+    allow_unauthenticated: bool = False
+    allow_classic_flow: bool = False
+    supported_login_providers: Tags = Tags()
+    openid_connect_providers: tuple[str, ...] = ()
+    cognito_identity_providers: tuple[UserPoolClient, ...] = ()
+    developer_provider_name: str | None = None
+    roles: Tags = Tags()
+    role_mappings: tuple[tuple[str, RoleMapping], ...] = ()
+    principal_tags: tuple[tuple[str, PrincipalTags], ...] = ()
+    tags: Tags = Tags()
+
+    def arn(self, account_id: str) -> str:
+        """``arn:aws:cognito-identity:REGION:ACCOUNT:identitypool/ID``; the id names the region."""
+        region = self.pool_id.partition(":")[0]
+        return f"arn:aws:cognito-identity:{region}:{account_id}:identitypool/{self.pool_id}"
+
+    def label(self) -> str:
+        """How a person recognises the pool in a plan: its id and its name."""
+        return f"{self.pool_id} ({self.name!r})" if self.pool_id else repr(self.name)
+
+    def configuration(self) -> tuple[object, ...]:
+        """What ``CreateIdentityPool`` / ``UpdateIdentityPool`` set (not roles, maps or tags)."""
+        return (
+            self.name,
+            self.allow_unauthenticated,
+            self.allow_classic_flow,
+            self.supported_login_providers,
+            self.openid_connect_providers,
+            self.cognito_identity_providers,
+            self.developer_provider_name,
+        )
+
+    def principal_tags_of(self, provider: str) -> PrincipalTags:
+        return dict(self.principal_tags).get(provider, PrincipalTags())
+
+
+@dataclass(frozen=True, slots=True)
 class State:
     """Everything the declarative file manages in one account."""
 
@@ -179,6 +275,10 @@ class State:
     providers: tuple[Provider, ...] = ()
     policies: tuple[ManagedPolicy, ...] = ()
     roles: tuple[Role, ...] = ()
+    identity_pools: tuple[IdentityPool, ...] = ()
+
+    def identity_pool(self, pool_id: str) -> IdentityPool | None:
+        return next((p for p in self.identity_pools if p.pool_id == pool_id), None)
 
     def provider(self, arn: str) -> Provider | None:
         return next((p for p in self.providers if p.arn(self.account_id) == arn), None)

@@ -12,7 +12,12 @@ Rules:
   ``CreatePolicyVersion``); when it already has the maximum of five versions, the oldest
   non-default version is deleted first.
 * Changes run in dependency order (:class:`Step`): providers, managed policies, roles, inline
-  policies, attachments, boundaries, tags, then deletions.
+  policies, attachments, boundaries, tags, identity pools, then deletions.
+* Identity pools match by id (:mod:`webfed.declarative.pool_checks` settles each entry's id).
+  A pool's configuration, roles and role mappings, principal tag maps and tags converge to the
+  file; a developer provider name cannot be removed, so one the file leaves out is kept, with
+  a warning. Pruning deletes a pool with its identities, and never a provider a declared pool
+  trusts.
 
 Roles and managed policies match by name case-insensitively, as IAM names are unique that way;
 tag keys of roles and policies compare with the same fold as storage
@@ -21,6 +26,7 @@ tag keys of roles and policies compare with the same fold as storage
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -29,11 +35,13 @@ from webfed.declarative.changes import (
     AddClientId,
     AttachPolicy,
     Change,
+    CreateIdentityPool,
     CreatePolicy,
     CreatePolicyVersion,
     CreateProvider,
     CreateRole,
     DeleteBoundary,
+    DeleteIdentityPool,
     DeleteInlinePolicy,
     DeletePolicy,
     DeletePolicyVersion,
@@ -43,17 +51,23 @@ from webfed.declarative.changes import (
     PutBoundary,
     PutInlinePolicy,
     RemoveClientId,
+    SetIdentityPoolRoles,
+    SetPrincipalTags,
     SetThumbprints,
+    TagIdentityPool,
     TagPolicy,
     TagProvider,
     TagRole,
+    UntagIdentityPool,
     UntagPolicy,
     UntagProvider,
     UntagRole,
+    UpdateIdentityPool,
     UpdateRole,
     UpdateTrustPolicy,
 )
-from webfed.declarative.model import ManagedPolicy, Provider, Role, State, Tags
+from webfed.declarative.model import IdentityPool, ManagedPolicy, Provider, Role, State, Tags
+from webfed.declarative.pool_wire import provider_names
 
 __all__ = ["MAX_POLICY_VERSIONS", "Plan", "plan"]
 
@@ -89,6 +103,11 @@ def plan(desired: State, current: State, *, prune: bool = False) -> Plan:
             )
     for role in desired.roles:
         changes.extend(_role_changes(role, current.role(role.name)))
+    for pool in desired.identity_pools:
+        stored = current.identity_pool(pool.pool_id)
+        wanted, warning = _keeping_developer_provider(pool, stored)
+        warnings.extend(warning)
+        changes.extend(_pool_changes(wanted, stored, desired.account_id))
     if prune:
         changes.extend(_prune(desired, current))
     ordered = sorted(changes, key=lambda change: change.step)
@@ -230,8 +249,56 @@ def _policy_tags(arn: str, to_set: Tags, to_remove: tuple[str, ...]) -> Iterator
         yield TagPolicy(arn, to_set)
 
 
+def _keeping_developer_provider(
+    desired: IdentityPool, stored: IdentityPool | None
+) -> tuple[IdentityPool, list[str]]:
+    """A developer provider name cannot be removed (identities' developer logins depend on
+    it): a file leaving it out keeps it, with a warning, as the API keeps it."""
+    kept = stored.developer_provider_name if stored is not None else None
+    if stored is None or kept is None or desired.developer_provider_name is not None:
+        return desired, []
+    warning = (
+        f"identity pool {stored.label()}: a developer provider name cannot be removed; "
+        f"keeping {kept}"
+    )
+    return dataclasses.replace(desired, developer_provider_name=kept), [warning]
+
+
+def _pool_changes(
+    desired: IdentityPool, existing: IdentityPool | None, account_id: str
+) -> Iterator[Change]:
+    if existing is None:
+        yield CreateIdentityPool(desired)
+        if desired.roles.items or desired.role_mappings:
+            yield SetIdentityPoolRoles(desired, created=True)
+        for provider, tags in desired.principal_tags:
+            yield SetPrincipalTags(desired.pool_id, provider, tags, created=True)
+        return
+    if desired.configuration() != existing.configuration():
+        yield UpdateIdentityPool(desired, previous=existing)
+    if (desired.roles, desired.role_mappings) != (existing.roles, existing.role_mappings):
+        yield SetIdentityPoolRoles(desired)
+    # Only a provider of the pool can have a map; one the update removes keeps its stale map,
+    # which nothing reads (the API refuses to set a map for a provider the pool lacks).
+    for provider in sorted(provider_names(desired)):
+        wanted = desired.principal_tags_of(provider)
+        if wanted != existing.principal_tags_of(provider):
+            yield SetPrincipalTags(desired.pool_id, provider, wanted)
+    arn = existing.arn(account_id)
+    current = existing.tags.as_dict()
+    to_remove = tuple(key for key, _ in existing.tags.items if key not in desired.tags.as_dict())
+    to_set = Tags(tuple((k, v) for k, v in desired.tags.items if current.get(k) != v))
+    if to_remove:
+        yield UntagIdentityPool(arn, to_remove)
+    if to_set.items:
+        yield TagIdentityPool(arn, to_set)
+
+
 def _prune(desired: State, current: State) -> Iterator[Change]:
     """Deletions for everything in ``current`` that ``desired`` does not declare."""
+    for pool in current.identity_pools:
+        if desired.identity_pool(pool.pool_id) is None:
+            yield DeleteIdentityPool(pool.pool_id, pool.name)
     for role in current.roles:
         if desired.role(role.name) is None:
             for inline in role.inline_policies:
@@ -247,9 +314,10 @@ def _prune(desired: State, current: State) -> Iterator[Change]:
                 if version_id != policy.default_version_id:
                     yield DeletePolicyVersion(arn, version_id)
             yield DeletePolicy(arn)
+    trusted = {arn for pool in desired.identity_pools for arn in pool.openid_connect_providers}
     for provider in current.providers:
         arn = provider.arn(current.account_id)
-        if desired.provider(arn) is None:
+        if desired.provider(arn) is None and arn not in trusted:
             yield DeleteProvider(arn)
 
 

@@ -3,7 +3,9 @@
 The outputs follow IAM's output shapes (botocore ``iam/2010-05-08``). IAM returns policy
 documents URL-encoded (RFC 3986); they are decoded here, numbers kept as written (any length).
 ``GetOpenIDConnectProvider`` returns the URL without its scheme, as IAM does; ``https://`` is
-assumed then, since IAM accepts no other.
+assumed then, since IAM accepts no other. Identity pools are read through the Cognito Identity
+operations (``ListIdentityPools``, ``DescribeIdentityPool``, ``GetIdentityPoolRoles`` and, for
+each provider of a pool, ``GetPrincipalTagAttributeMap``) when the client offers them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from urllib.parse import unquote
 from webfed.declarative.iam_client import IamClient
 from webfed.declarative.model import (
     DEFAULT_MAX_SESSION_DURATION,
+    IdentityPool,
     InlinePolicy,
     ManagedPolicy,
     PolicyDocument,
@@ -22,6 +25,7 @@ from webfed.declarative.model import (
     State,
     Tags,
 )
+from webfed.declarative.pool_wire import pool_from_api, provider_names
 
 __all__ = ["decode_document", "read_state"]
 
@@ -33,6 +37,7 @@ async def read_state(client: IamClient) -> State:
         providers=tuple(await _providers(client)),
         policies=tuple(await _policies(client)),
         roles=tuple(await _roles(client)),
+        identity_pools=tuple(await _identity_pools(client)),
     )
 
 
@@ -133,3 +138,33 @@ async def _attached(client: IamClient, role_name: str) -> list[str]:
     params = {"RoleName": role_name}
     attached = await client.paged("ListAttachedRolePolicies", params, "AttachedPolicies")
     return [str(entry["PolicyArn"]) for entry in attached]
+
+
+_MAX_POOLS_PER_PAGE = 60
+
+
+async def _identity_pools(client: IamClient) -> list[IdentityPool]:
+    if not client.supports("ListIdentityPools"):
+        return []
+    pools = []
+    request: dict[str, Any] = {"MaxResults": _MAX_POOLS_PER_PAGE}
+    while True:
+        page = await client.call("ListIdentityPools", request)
+        for entry in page.get("IdentityPools") or []:
+            pools.append(await _identity_pool(client, str(entry["IdentityPoolId"])))
+        token = page.get("NextToken")
+        if not token:
+            return pools
+        request["NextToken"] = token
+
+
+async def _identity_pool(client: IamClient, pool_id: str) -> IdentityPool:
+    params = {"IdentityPoolId": pool_id}
+    described = await client.call("DescribeIdentityPool", params)
+    roles = await client.call("GetIdentityPoolRoles", params)
+    bare = pool_from_api(described, roles, {})
+    maps = {}
+    for provider in sorted(provider_names(bare)):
+        request = {**params, "IdentityProviderName": provider}
+        maps[provider] = await client.call("GetPrincipalTagAttributeMap", request)
+    return pool_from_api(described, roles, maps)

@@ -16,7 +16,9 @@ file with any problem changes nothing. The rules come from IAM:
   boundary) and measured as IAM measures it (whitespace not counted): trust policies against
   the configured quota, managed policies against 6,144 characters, a role's inline policies
   together against 10,240;
-* a path is part of an ARN, so the path of an existing role or policy cannot change.
+* a path is part of an ARN, so the path of an existing role or policy cannot change;
+* identity pools follow the Cognito Identity API's rules
+  (:mod:`webfed.declarative.pool_checks`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from webfed.core.policy import (
     policy_size,
 )
 from webfed.declarative.model import ManagedPolicy, PolicyDocument, Provider, Role, State
+from webfed.declarative.pool_checks import resolve_identity_pools
 from webfed.declarative.schema import Config
 from webfed.declarative.source import Json, Problem
 from webfed.errors import MalformedPolicyDocument
@@ -57,6 +60,7 @@ class Limits:
     account_id: str
     allow_http_issuers: bool = False
     trust_policy_max_size: int = 2048
+    region: str = "us-east-1"
 
 
 def resolve(config: Config, current: State, limits: Limits) -> tuple[State | None, list[Problem]]:
@@ -74,9 +78,11 @@ def resolve(config: Config, current: State, limits: Limits) -> tuple[State | Non
         resolved = _resolve_role(config, current, limits.account_id, index, problems)
         roles.append(resolved if resolved is not None else role)
     problems.extend(_federated_problems(config, limits.account_id))
+    pools, pool_problems = resolve_identity_pools(config, current, limits.account_id, limits.region)
+    problems.extend(pool_problems)
     if problems:
         return None, problems
-    state = State(limits.account_id, config.providers, config.policies, tuple(roles))
+    state = State(limits.account_id, config.providers, config.policies, tuple(roles), pools)
     return state, []
 
 

@@ -1,8 +1,9 @@
 """The configuration file format, version 1: YAML nodes in, a typed :class:`Config` out.
 
-Top level: ``version: 1`` and the optional sections ``settings``, ``providers``, ``policies``
-and ``roles``. Later versions of webfed add sections (identity pools, static key sets); unknown
-keys are refused rather than ignored, so a typo never silently drops a setting. The format is
+Top level: ``version: 1`` and the optional sections ``settings``, ``providers``, ``policies``,
+``roles`` and ``identity_pools`` (:mod:`webfed.declarative.pool_schema`). Later versions of
+webfed add sections (static key sets); unknown keys are refused rather than ignored, so a typo
+never silently drops a setting. The format is
 described for people in ``docs/configuration.md``.
 """
 
@@ -27,6 +28,7 @@ from webfed.declarative.fields import (
 )
 from webfed.declarative.model import (
     DEFAULT_MAX_SESSION_DURATION,
+    IdentityPool,
     InlinePolicy,
     ManagedPolicy,
     PolicyDocument,
@@ -34,13 +36,14 @@ from webfed.declarative.model import (
     Role,
     Tags,
 )
+from webfed.declarative.pool_schema import read_identity_pool
 from webfed.declarative.source import Json, Problem, compose
 
 __all__ = ["FORMAT_VERSION", "Config", "read_config"]
 
 FORMAT_VERSION = 1
 
-_TOP = frozenset({"version", "settings", "providers", "policies", "roles"})
+_TOP = frozenset({"version", "settings", "providers", "policies", "roles", "identity_pools"})
 _PROVIDER = frozenset({"url", "client_ids", "thumbprints", "tags"})
 _POLICY = frozenset({"name", "path", "description", "document", "tags"})
 _ROLE = frozenset(
@@ -69,7 +72,8 @@ class Config:
     """A parsed configuration file.
 
     ``roles`` may still name managed policies by name; ``lines`` maps a location such as
-    ``roles[2].trust_policy`` to its line in the file, for later problems.
+    ``roles[2].trust_policy`` to its line in the file, for later problems. ``identity_pools``
+    may still name providers by URL and roles by name, and lack ids.
     """
 
     version: int
@@ -77,6 +81,7 @@ class Config:
     providers: tuple[Provider, ...] = ()
     policies: tuple[ManagedPolicy, ...] = ()
     roles: tuple[Role, ...] = ()
+    identity_pools: tuple[IdentityPool, ...] = ()
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def line(self, where: str) -> int | None:
@@ -101,6 +106,9 @@ def read_config(text: str) -> tuple[Config | None, list[Problem]]:
         providers=_each(reader, top.get("providers"), "providers", _provider),
         policies=_each(reader, top.get("policies"), "policies", _policy),
         roles=_each(reader, top.get("roles"), "roles", _role),
+        identity_pools=_each(
+            reader, top.get("identity_pools"), "identity_pools", read_identity_pool
+        ),
         lines=reader.lines,
     )
     return config, reader.problems

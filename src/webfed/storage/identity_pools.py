@@ -5,6 +5,10 @@ Follows the API reference pages ``CreateIdentityPool`` through ``ListTagsForReso
 configuration, the developer provider name cannot change once set, at most 50 tags per pool.
 Every write runs in the account's serialised write transaction (``Database.write``), so the
 pool-count check cannot be raced past by a concurrent creator on another process.
+
+Pool ids are chosen by the caller of :meth:`IdentityPoolRepository.create`: random for
+``CreateIdentityPool``, fixed by the file for ``webfed apply``. An id already taken, in any
+account, is ``ResourceConflictException``.
 """
 
 from __future__ import annotations
@@ -12,13 +16,20 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from webfed.errors import InvalidParameterException, LimitExceededException, ResourceNotFound
+from webfed.errors import (
+    InvalidParameterException,
+    LimitExceededException,
+    ResourceConflict,
+    ResourceNotFound,
+)
 from webfed.storage.database import Database
 from webfed.storage.identity_documents import (
     config_from_document,
@@ -42,7 +53,13 @@ from webfed.storage.identity_schema import (
 )
 from webfed.storage.pagination import sortable
 
-__all__ = ["MAX_POOLS", "MAX_POOL_TAGS", "IdentityPoolRepository", "identity_pool_arn"]
+__all__ = [
+    "MAX_POOLS",
+    "MAX_POOL_TAGS",
+    "IdentityPoolRepository",
+    "identity_pool_arn",
+    "kept_developer_provider",
+]
 
 MAX_POOLS = 1000
 MAX_POOL_TAGS = 50
@@ -72,6 +89,23 @@ def _pool(row: Row[tuple[object, ...]], tags: Mapping[str, str]) -> IdentityPool
         tags=frozen_map(tags),
         create_date=mapping["create_date"],
         update_date=mapping["update_date"],
+        principal_tag_maps=_tag_maps(pool_id, mapping["principal_tag_maps"]),
+    )
+
+
+def _tag_map(pool_id: str, provider: str, stored: Mapping[str, object]) -> PrincipalTagMap:
+    return PrincipalTagMap(
+        pool_id=pool_id,
+        provider_name=provider,
+        use_defaults=bool(stored["use_defaults"]),
+        principal_tags=frozen_map(cast(Mapping[str, str], stored["principal_tags"])),
+    )
+
+
+def _tag_maps(pool_id: str, document: object) -> Mapping[str, PrincipalTagMap]:
+    maps = cast(Mapping[str, Mapping[str, object]], document or {})
+    return MappingProxyType(
+        {provider: _tag_map(pool_id, provider, stored) for provider, stored in maps.items()}
     )
 
 
@@ -114,9 +148,27 @@ class IdentityPoolRepository:
         tags: Mapping[str, str],
         now: datetime,
     ) -> IdentityPool:
-        """Store a new pool with no roles; ``LimitExceededException`` past 1,000 per account."""
+        """Store a new pool with no roles; ``LimitExceededException`` past 1,000 per account,
+        ``ResourceConflictException`` when ``pool_id`` is taken (in any account)."""
         _check_tag_count(len(tags))
+        try:
+            await self._insert(account_id, pool_id, config, tags, now)
+        except IntegrityError as error:  # a concurrent creator of the same id won the race
+            raise _id_taken(pool_id) from error
+        return await self.get(account_id, pool_id)
+
+    async def _insert(
+        self,
+        account_id: str,
+        pool_id: str,
+        config: IdentityPoolConfig,
+        tags: Mapping[str, str],
+        now: datetime,
+    ) -> None:
         async with self._db.write(account_id) as connection:
+            taken = sa.select(identity_pools.c.pool_id).where(identity_pools.c.pool_id == pool_id)
+            if (await connection.execute(taken)).first() is not None:
+                raise _id_taken(pool_id)
             count = await connection.execute(
                 sa.select(sa.func.count())
                 .select_from(identity_pools)
@@ -139,7 +191,6 @@ class IdentityPoolRepository:
                 )
             )
             await _insert_tags(connection, pool_id, tags)
-        return await self.get(account_id, pool_id)
 
     async def get(self, account_id: str, pool_id: str) -> IdentityPool:
         async with self._db.read() as connection:
@@ -252,16 +303,7 @@ class IdentityPoolRepository:
         """The provider's map, or ``None`` when none was ever set."""
         async with self._db.read() as connection:
             row = await _require(connection, account_id, pool_id)
-        maps = cast(Mapping[str, Mapping[str, object]], row.principal_tag_maps)
-        stored = maps.get(provider_name)
-        if stored is None:
-            return None
-        return PrincipalTagMap(
-            pool_id=pool_id,
-            provider_name=provider_name,
-            use_defaults=bool(stored["use_defaults"]),
-            principal_tags=frozen_map(cast(Mapping[str, str], stored["principal_tags"])),
-        )
+        return _tag_maps(pool_id, row.principal_tag_maps).get(provider_name)
 
     async def tag(self, account_id: str, pool_id: str, tags: Mapping[str, str]) -> None:
         """Add or overwrite tags; the result may hold at most 50."""
@@ -294,6 +336,18 @@ def _check_tag_count(count: int) -> None:
         raise LimitExceededException(
             f"An identity pool may hold at most {MAX_POOL_TAGS} tags; this request leaves {count}."
         )
+
+
+def _id_taken(pool_id: str) -> ResourceConflict:
+    return ResourceConflict(f"Identity pool id {pool_id} is already in use.")
+
+
+def kept_developer_provider(
+    stored: IdentityPoolConfig, wanted: IdentityPoolConfig
+) -> IdentityPoolConfig:
+    """``wanted`` as an update of ``stored`` stores it: a developer provider name, once set,
+    is kept when left out and refused (``InvalidParameterException``) when different."""
+    return _keep_developer_provider(stored, wanted)
 
 
 def _keep_developer_provider(

@@ -1,4 +1,4 @@
-"""Each change maps to IAM requests that fit botocore's IAM input shapes."""
+"""Each change maps to IAM (or Cognito Identity) requests that fit botocore's input shapes."""
 
 from __future__ import annotations
 
@@ -10,9 +10,21 @@ import pytest
 from tests.unit.declarative.helpers import ACCOUNT, ISSUER, PROVIDER_ARN, allow, trust
 from webfed.declarative import changes as c
 from webfed.declarative.execute import calls_for
-from webfed.declarative.model import InlinePolicy, ManagedPolicy, Provider, Role, Tags
+from webfed.declarative.model import (
+    IdentityPool,
+    InlinePolicy,
+    ManagedPolicy,
+    MappingRule,
+    PrincipalTags,
+    Provider,
+    Role,
+    RoleMapping,
+    Tags,
+)
+from webfed.declarative.pool_wire import CREATE_WITH_ID
 
 IAM = botocore.session.get_session().get_service_model("iam")
+COGNITO = botocore.session.get_session().get_service_model("cognito-identity")
 POLICY = ManagedPolicy("p", allow(), path="/team/", description="d", tags=Tags.of({"k": "v"}))
 POLICY_ARN = POLICY.arn(ACCOUNT)
 ROLE = Role(
@@ -228,13 +240,133 @@ def test_change_maps_to_iam_requests(
         assert set(shape.required_members) <= set(params), operation
 
 
+POOL_ID = "us-east-1:00000000-0000-4000-8000-000000000001"
+POOL_ARN = f"arn:aws:cognito-identity:us-east-1:{ACCOUNT}:identitypool/{POOL_ID}"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/r"
+POOL = IdentityPool(
+    "players",
+    POOL_ID,
+    allow_unauthenticated=True,
+    supported_login_providers=Tags.of({"accounts.google.com": "app"}),
+    openid_connect_providers=(PROVIDER_ARN,),
+    developer_provider_name="login.example",
+    roles=Tags.of({"authenticated": ROLE_ARN}),
+    role_mappings=(
+        (
+            "accounts.example.com",
+            RoleMapping("Rules", "Deny", (MappingRule("team", "Equals", "red", ROLE_ARN),)),
+        ),
+        ("accounts.google.com", RoleMapping("Token", "AuthenticatedRole")),
+    ),
+    tags=Tags.of({"env": "demo"}),
+)
+POOL_CONFIG = {
+    "IdentityPoolId": POOL_ID,
+    "IdentityPoolName": "players",
+    "AllowUnauthenticatedIdentities": True,
+    "AllowClassicFlow": False,
+    "SupportedLoginProviders": {"accounts.google.com": "app"},
+    "OpenIdConnectProviderARNs": [PROVIDER_ARN],
+    "CognitoIdentityProviders": [],
+    "DeveloperProviderName": "login.example",
+}
+
+POOL_EXPECTED: list[tuple[c.Change, list[tuple[str, dict[str, Any]]]]] = [
+    (
+        c.CreateIdentityPool(POOL),
+        [(CREATE_WITH_ID, {**POOL_CONFIG, "IdentityPoolTags": {"env": "demo"}})],
+    ),
+    (c.UpdateIdentityPool(POOL), [("UpdateIdentityPool", POOL_CONFIG)]),
+    (
+        c.SetIdentityPoolRoles(POOL),
+        [
+            (
+                "SetIdentityPoolRoles",
+                {
+                    "IdentityPoolId": POOL_ID,
+                    "Roles": {"authenticated": ROLE_ARN},
+                    "RoleMappings": {
+                        "accounts.example.com": {
+                            "Type": "Rules",
+                            "AmbiguousRoleResolution": "Deny",
+                            "RulesConfiguration": {
+                                "Rules": [
+                                    {
+                                        "Claim": "team",
+                                        "MatchType": "Equals",
+                                        "Value": "red",
+                                        "RoleARN": ROLE_ARN,
+                                    }
+                                ]
+                            },
+                        },
+                        "accounts.google.com": {
+                            "Type": "Token",
+                            "AmbiguousRoleResolution": "AuthenticatedRole",
+                        },
+                    },
+                },
+            )
+        ],
+    ),
+    (
+        c.SetPrincipalTags(
+            POOL_ID, "accounts.google.com", PrincipalTags(False, Tags.of({"t": "sub"}))
+        ),
+        [
+            (
+                "SetPrincipalTagAttributeMap",
+                {
+                    "IdentityPoolId": POOL_ID,
+                    "IdentityProviderName": "accounts.google.com",
+                    "UseDefaults": False,
+                    "PrincipalTags": {"t": "sub"},
+                },
+            )
+        ],
+    ),
+    (
+        c.TagIdentityPool(POOL_ARN, Tags.of({"a": "1"})),
+        [("TagResource", {"ResourceArn": POOL_ARN, "Tags": {"a": "1"}})],
+    ),
+    (
+        c.UntagIdentityPool(POOL_ARN, ("a",)),
+        [("UntagResource", {"ResourceArn": POOL_ARN, "TagKeys": ["a"]})],
+    ),
+    (
+        c.DeleteIdentityPool(POOL_ID, "players"),
+        [("DeleteIdentityPool", {"IdentityPoolId": POOL_ID})],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    POOL_EXPECTED,
+    ids=[type(change).__name__ for change, _ in POOL_EXPECTED],
+)
+def test_pool_change_maps_to_cognito_identity_requests(
+    change: c.Change, expected: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """Every request fits Cognito Identity's input shape; the create with a fixed id is
+    ``CreateIdentityPool``'s shape plus ``IdentityPoolId``."""
+    calls = calls_for(change)
+    assert calls == expected
+    for operation, params in calls:
+        name = "CreateIdentityPool" if operation == CREATE_WITH_ID else operation
+        shape = COGNITO.operation_model(name).input_shape
+        members = set(shape.members) | ({"IdentityPoolId"} if name != operation else set())
+        assert set(params) <= members, operation
+        assert set(shape.required_members) <= set(params), operation
+
+
 def test_every_change_type_is_covered() -> None:
-    covered = {type(change) for change, _ in EXPECTED}
+    covered = {type(change) for change, _ in [*EXPECTED, *POOL_EXPECTED]}
     assert covered == set(c.Change.__args__)  # type: ignore[attr-defined]  # a union's members
 
 
 def test_every_change_describes_itself() -> None:
-    for change, _ in EXPECTED:
+    for change, _ in [*EXPECTED, *POOL_EXPECTED]:
         text = change.describe()
         assert text and "\n" not in text
         assert change.effect in c.Effect
