@@ -331,11 +331,25 @@ def test_cancel_is_access_denied(issuer: str) -> None:
     assert _query(answer.headers["location"])["error"] == "access_denied"
 
 
-def test_sts_accepts_the_id_token(server: WebfedServer, issuer: str) -> None:
-    iam, sts = server.client("iam"), server.client("sts")
-    provider_arn = iam.create_open_id_connect_provider(
+@pytest.fixture(scope="module")
+def provider_arn(server: WebfedServer, issuer: str) -> str:
+    """The administrator registers the provider as any other: its URL and the client id."""
+    created = server.client("iam").create_open_id_connect_provider(
         Url=issuer, ClientIDList=[CLIENT_ID], ThumbprintList=["0" * 40]
-    )["OpenIDConnectProviderArn"]
+    )
+    return str(created["OpenIDConnectProviderArn"])
+
+
+def _id_token(issuer: str, username: str) -> str:
+    verifier, challenge = _pkce()
+    answer = _sign_in(issuer, challenge, username=username)
+    code = _query(answer.headers["location"])["code"]
+    token: str = _token(issuer, code=code, code_verifier=verifier).json()["id_token"]
+    return token
+
+
+def test_sts_accepts_the_id_token(server: WebfedServer, issuer: str, provider_arn: str) -> None:
+    iam, sts = server.client("iam"), server.client("sts")
     key = issuer.split("://", 1)[1]
     trust = {
         "Version": "2012-10-17",
@@ -355,15 +369,8 @@ def test_sts_accepts_the_id_token(server: WebfedServer, issuer: str) -> None:
         RoleName="dev-idp-player", AssumeRolePolicyDocument=json.dumps(trust)
     )["Role"]["Arn"]
 
-    def id_token(username: str) -> str:
-        verifier, challenge = _pkce()
-        answer = _sign_in(issuer, challenge, username=username)
-        code = _query(answer.headers["location"])["code"]
-        token: str = _token(issuer, code=code, code_verifier=verifier).json()["id_token"]
-        return token
-
     result = sts.assume_role_with_web_identity(
-        RoleArn=role_arn, RoleSessionName="alice", WebIdentityToken=id_token("alice")
+        RoleArn=role_arn, RoleSessionName="alice", WebIdentityToken=_id_token(issuer, "alice")
     )
     assert result["SubjectFromWebIdentityToken"] == "alice"
     assert result["Audience"] == CLIENT_ID
@@ -379,9 +386,52 @@ def test_sts_accepts_the_id_token(server: WebfedServer, issuer: str) -> None:
 
     with pytest.raises(ClientError) as denied:
         sts.assume_role_with_web_identity(
-            RoleArn=role_arn, RoleSessionName="bob", WebIdentityToken=id_token("bob")
+            RoleArn=role_arn, RoleSessionName="bob", WebIdentityToken=_id_token(issuer, "bob")
         )
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_identity_pool_login_key(server: WebfedServer, issuer: str, provider_arn: str) -> None:
+    """The pool names the provider's ARN; the app's ``Logins`` key is its URL sans scheme."""
+    cognito = server.client("cognito-identity")
+    pool_id = cognito.create_identity_pool(
+        IdentityPoolName="dev_idp_game",
+        AllowUnauthenticatedIdentities=False,
+        OpenIdConnectProviderARNs=[provider_arn],
+    )["IdentityPoolId"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {"cognito-identity.amazonaws.com:aud": pool_id},
+                    "ForAnyValue:StringLike": {
+                        "cognito-identity.amazonaws.com:amr": "authenticated"
+                    },
+                },
+            }
+        ],
+    }
+    role = server.client("iam").create_role(
+        RoleName="dev-idp-pool-player", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    cognito.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": role})
+
+    logins = {issuer.removeprefix("http://"): _id_token(issuer, "carol")}
+    identity_id = cognito.get_id(IdentityPoolId=pool_id, Logins=logins)["IdentityId"]
+    assert cognito.get_id(IdentityPoolId=pool_id, Logins=logins)["IdentityId"] == identity_id
+    result = cognito.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)
+    credentials = result["Credentials"]
+    caller = server.client(
+        "sts",
+        access_key_id=credentials["AccessKeyId"],
+        secret_access_key=credentials["SecretKey"],
+        session_token=credentials["SessionToken"],
+    ).get_caller_identity()
+    assert ":assumed-role/dev-idp-pool-player/" in caller["Arn"]
 
 
 def test_the_key_survives_a_restart(server: WebfedServer, issuer: str) -> None:
