@@ -94,10 +94,17 @@ async def add_oidc_provider(ctx: CallContext, host: str = "id.example.com") -> s
     return provider.arn
 
 
-def test_every_management_operation_is_admin_only_and_in_the_model() -> None:
-    assert set(OPERATIONS) <= set(MODEL.operation_names)
-    assert all(operation.auth is Auth.ADMIN for operation in OPERATIONS.values())
-    assert len(OPERATIONS) == 15
+PUBLIC = {"GetId", "GetCredentialsForIdentity", "GetOpenIdToken", "UnlinkIdentity"}
+
+
+def test_every_operation_is_served_and_only_the_four_public_calls_are_unsigned() -> None:
+    """The API reference: every operation of the model, and all but the four public calls need
+    developer (here: administrator) credentials."""
+    assert set(OPERATIONS) == set(MODEL.operation_names)
+    unsigned = {name for name, operation in OPERATIONS.items() if operation.auth is Auth.NONE}
+    assert unsigned == PUBLIC
+    signed = {operation.auth for name, operation in OPERATIONS.items() if name not in PUBLIC}
+    assert signed == {Auth.ADMIN}
 
 
 async def test_create_and_describe_round_trip(ctx: CallContext) -> None:

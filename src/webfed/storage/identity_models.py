@@ -84,6 +84,7 @@ class IdentityPool:
     tags: Mapping[str, str]
     create_date: datetime
     update_date: datetime
+    principal_tag_maps: Mapping[str, PrincipalTagMap] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -294,6 +294,27 @@ class IdentityRepository:
             raise _not_found(survivor_id)
         return merged
 
+    async def unlink(
+        self, identity_id: str, provider: str, subject: str | None, now: datetime
+    ) -> int:
+        """Remove the identity's logins of ``provider`` (only ``subject`` when given).
+
+        Returns how many were removed. The login is free afterwards: the next ``GetId`` with it
+        creates a new identity (``UnlinkIdentity``, ``UnlinkDeveloperIdentity``).
+        """
+        async with self._write() as connection:
+            await self._require_enabled(connection, identity_id)
+            query = sa.delete(identity_logins).where(
+                identity_logins.c.identity_id == identity_id,
+                identity_logins.c.provider == provider,
+            )
+            if subject is not None:
+                query = query.where(identity_logins.c.subject == subject)
+            removed = (await connection.execute(query)).rowcount
+            if removed:
+                await _touch(connection, identity_id, now)
+        return int(removed)
+
     async def list(
         self,
         account_id: str,

@@ -1,12 +1,14 @@
 """Cognito Identity (identity pools), AWS JSON 1.1, ``AWSCognitoIdentityService.<Operation>``.
 
-This part serves the administrator-only management operations; parameters arrive decoded and
-checked against botocore's ``cognito-identity`` model. See ``docs/identity-pools.md``.
+The four public calls (``GetId``, ``GetCredentialsForIdentity``, ``GetOpenIdToken``,
+``UnlinkIdentity``) are unsigned; every other operation needs the administrator's credentials.
+Parameters arrive decoded and checked against botocore's ``cognito-identity`` model. See
+``docs/identity-pools.md``.
 """
 
 from __future__ import annotations
 
-from webfed.api.cognito_identity import identities, pools
+from webfed.api.cognito_identity import developer, flows, identities, pools
 from webfed.api.context import Auth, Handler, Operation
 
 __all__ = ["OPERATIONS"]
@@ -27,8 +29,19 @@ _HANDLERS: dict[str, Handler] = {
     "DescribeIdentity": identities.describe_identity,
     "ListIdentities": identities.list_identities,
     "DeleteIdentities": identities.delete_identities,
+    "GetOpenIdTokenForDeveloperIdentity": developer.get_open_id_token_for_developer_identity,
+    "LookupDeveloperIdentity": developer.lookup_developer_identity,
+    "MergeDeveloperIdentities": developer.merge_developer_identities,
+    "UnlinkDeveloperIdentity": developer.unlink_developer_identity,
+}
+_PUBLIC: dict[str, Handler] = {
+    "GetId": flows.get_id,
+    "GetCredentialsForIdentity": flows.get_credentials_for_identity,
+    "GetOpenIdToken": flows.get_open_id_token,
+    "UnlinkIdentity": flows.unlink_identity,
 }
 
 OPERATIONS: dict[str, Operation] = {
-    name: Operation(name, handler, Auth.ADMIN) for name, handler in _HANDLERS.items()
+    **{name: Operation(name, handler, Auth.ADMIN) for name, handler in _HANDLERS.items()},
+    **{name: Operation(name, handler, Auth.NONE) for name, handler in _PUBLIC.items()},
 }

@@ -17,6 +17,7 @@ Every rejection carries an encoded authorization message for the administrator.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from webfed.api.context import CallContext, Params, Result
@@ -37,6 +38,7 @@ from webfed.core.credentials import SessionContext, WebIdentity
 from webfed.core.entities import OidcProvider, Role
 from webfed.core.oidc import (
     TrustedProvider,
+    UnverifiedToken,
     ValidatedToken,
     peek_token,
     provider_key,
@@ -48,12 +50,18 @@ from webfed.core.policy import (
     WELL_KNOWN_PROVIDERS,
     WebIdentityPrincipal,
 )
-from webfed.errors import InvalidIdentityToken, WebfedError
+from webfed.errors import InvalidIdentityToken, ValidationError, WebfedError
+from webfed.issuer.tokens import validate_identity_token
 from webfed.jwks import KeySource
 
 __all__ = ["assume_role_with_web_identity", "federated_principal", "trust_context"]
 
 ACTION = "sts:AssumeRoleWithWebIdentity"
+#: The name trust and permission policies use for webfed's own issuer (AWS's name for Cognito's).
+COGNITO_IDENTITY = "cognito-identity.amazonaws.com"
+#: Credentials from an identity pool's token last at most an hour (``GetOpenIdTokenForDeveloper
+#: Identity``'s ``TokenDuration`` documentation).
+IDENTITY_POOL_MAXIMUM = 3600
 _OAUTH_PROVIDERS = frozenset({"www.amazon.com", "graph.facebook.com"})
 
 
@@ -65,24 +73,65 @@ def federated_principal(provider: OidcProvider) -> WebIdentityPrincipal:
     return WebIdentityPrincipal(provider.arn)
 
 
-async def _validated_token(ctx: CallContext, token: str) -> tuple[ValidatedToken, OidcProvider]:
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """A verified token, the principal trust policies must name, and the condition-key prefix."""
+
+    token: ValidatedToken
+    principal: WebIdentityPrincipal
+    prefix: str
+
+    @property
+    def from_identity_pool(self) -> bool:
+        return self.prefix == COGNITO_IDENTITY
+
+
+async def _identity_pool_token(ctx: CallContext, unverified: UnverifiedToken) -> _Verified:
+    """A token of webfed's own issuer (identity pools' basic flow): its ``aud`` must be an
+    identity pool of this account; the keys are the process's own (no IAM provider, no fetch)."""
+    audience = unverified.claims.get("aud")
+    pool = await ctx.store.identity_pools.find(audience) if isinstance(audience, str) else None
+    if pool is None or pool.account_id != ctx.account_id:
+        raise InvalidIdentityToken(
+            "Incorrect token audience: it is not an identity pool of this account.",
+            explanation={
+                "check": "audience",
+                "issuer": unverified.issuer,
+                "seen": audience if isinstance(audience, str) else repr(audience)[:256],
+                "token_fingerprint": unverified.fingerprint,
+            },
+        )
+    validated = validate_identity_token(
+        unverified,
+        require_runtime(ctx).issuer_keys,
+        issuer=unverified.issuer,
+        pool_ids=(pool.pool_id,),
+        now=int(ctx.now.timestamp()),
+    )
+    return _Verified(validated, WebIdentityPrincipal(COGNITO_IDENTITY), COGNITO_IDENTITY)
+
+
+async def _validated_token(ctx: CallContext, token: str) -> _Verified:
     runtime = require_runtime(ctx)
     unverified = peek_token(token)
     issuer = unverified.issuer
+    if issuer == ctx.settings.effective_public_url:
+        return await _identity_pool_token(ctx, unverified)
     provider = await runtime.iam.provider(provider_key(issuer))
     if provider is None or provider.url != issuer:
         raise unknown_provider(issuer, fingerprint=unverified.fingerprint)
     keys = await runtime.jwks.keys_for(KeySource(provider.url), kid=unverified.kid)
     trusted = TrustedProvider(provider.url, provider.client_ids)
     validated = validate_token(unverified, trusted, keys, now=int(ctx.now.timestamp()))
-    return validated, provider
+    return _Verified(validated, federated_principal(provider), provider_key(issuer))
 
 
 def trust_context(
-    token: ValidatedToken, session_name: str, source_ip: str
+    token: ValidatedToken, session_name: str, source_ip: str, prefix: str | None = None
 ) -> dict[str, str | list[str]]:
-    """The condition keys of the assume call: the token's, the session's, the request's."""
-    keys = web_identity_condition_keys(token, provider_key(token.issuer))
+    """The condition keys of the assume call: the token's (named ``<prefix>:<claim>``, the
+    issuer's URL without scheme by default), the session's, the request's."""
+    keys = web_identity_condition_keys(token, prefix or provider_key(token.issuer))
     keys["sts:RoleSessionName"] = session_name
     keys["aws:SourceIp"] = source_ip
     tags = token.principal_tags
@@ -131,12 +180,12 @@ def _authorize_trust(
 def _session(
     ctx: CallContext,
     role: Role,
-    token: ValidatedToken,
-    principal: WebIdentityPrincipal,
+    verified: _Verified,
     params: Params,
     policies: SessionPolicies,
     duration: int,
 ) -> SessionContext:
+    token, principal = verified.token, verified.principal
     return new_session(
         ctx,
         role,
@@ -147,7 +196,7 @@ def _session(
         transitive_tag_keys=token.transitive_tag_keys,
         source_identity=token.source_identity,
         web_identity=WebIdentity(
-            provider=provider_key(token.issuer),
+            provider=verified.prefix,
             aud=token.audience,
             sub=token.subject,
             amr=token.amr,
@@ -165,17 +214,27 @@ async def assume_role_with_web_identity(ctx: CallContext, params: Params) -> Res
                 "use the provider's OpenID Connect ID token.",
                 explanation={"check": "provider_id", "provider_id": params["ProviderId"]},
             )
-        token, provider = await _validated_token(ctx, token_text)
-        principal = federated_principal(provider)
-        keys = trust_context(token, params["RoleSessionName"], ctx.source_ip)
+        verified = await _validated_token(ctx, token_text)
+        token = verified.token
+        keys = trust_context(token, params["RoleSessionName"], ctx.source_ip, verified.prefix)
         role = _authorize_trust(
-            ctx, await load_role(ctx, params["RoleArn"]), params["RoleArn"], principal, keys, token
+            ctx,
+            await load_role(ctx, params["RoleArn"]),
+            params["RoleArn"],
+            verified.principal,
+            keys,
+            token,
         )
     except WebfedError as error:
         raise attach_encoded_message(ctx, error, scrub=(token_text,)) from None
     policies = await read_session_policies(ctx, params)
     duration = check_duration(params.get("DurationSeconds"), role, chained=False)
-    session = _session(ctx, role, token, principal, params, policies, duration)
+    if verified.from_identity_pool and duration > IDENTITY_POOL_MAXIMUM:
+        raise ValidationError(
+            "The requested DurationSeconds exceeds the 1 hour session limit for credentials "
+            "obtained with an identity pool's OpenID token."
+        )
+    session = _session(ctx, role, verified, params, policies, duration)
     packed = packed_size(policies, session.session_tags)
     credentials = mint(ctx, session)
     result: dict[str, Any] = {
