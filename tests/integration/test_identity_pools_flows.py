@@ -26,7 +26,7 @@ from tests.integration.test_federation_harness import (
     statement,
     unique,
 )
-from tests.integration.test_issuer import _server_keys
+from tests.integration.test_issuer import _rotate, _server_keys
 from webfed.issuer.tokens import mint_identity_token
 
 __all__ = ["federation"]
@@ -421,6 +421,10 @@ def test_the_basic_flow_token_is_accepted_by_sts(pools: Pools) -> None:
     result = pools.cognito.get_open_id_token(IdentityId=identity_id, Logins=pools.login(user))
     assert result["IdentityId"] == identity_id
     token = result["Token"]
+    claims = json.loads(_payload(token))
+    assert claims["exp"] - claims["iat"] == 600, "GetOpenIdToken's tokens last 10 minutes"
+    assert claims["aud"] == pools.pool_id and claims["sub"] == identity_id
+    assert claims["amr"][:2] == ["authenticated", pools.key]
     assumed = pools.fed.assume(pools.player_role, token)
     assert assumed["SubjectFromWebIdentityToken"] == identity_id
     assert assumed["Audience"] == pools.pool_id
@@ -434,6 +438,21 @@ def test_the_basic_flow_token_is_accepted_by_sts(pools: Pools) -> None:
     guest = pools.get_id()
     guest_token = pools.cognito.get_open_id_token(IdentityId=guest)["Token"]
     assert pools.fed.assume(pools.guest_role, guest_token)["Credentials"]["AccessKeyId"]
+
+
+def test_identity_tokens_survive_an_issuer_key_rotation(pools: Pools) -> None:
+    """A rotation publishes the new key at once and signs with it only later: tokens minted
+    before and after the rotation are accepted, by STS and by the enhanced flow."""
+    user = unique("rotating")
+    identity_id = pools.get_id(pools.login(user))
+    before = pools.cognito.get_open_id_token(IdentityId=identity_id, Logins=pools.login(user))
+    _rotate(pools.fed.server)
+    pools.fed.server.restart()  # reload the keys now rather than within the minute
+    after = pools.cognito.get_open_id_token(IdentityId=identity_id, Logins=pools.login(user))
+    for token in (before["Token"], after["Token"]):
+        assert pools.fed.assume(pools.player_role, token)["SubjectFromWebIdentityToken"] == (
+            identity_id
+        )
 
 
 def test_the_basic_flow_needs_the_classic_flow_and_tokens_expire(pools: Pools) -> None:
