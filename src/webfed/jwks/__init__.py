@@ -3,6 +3,8 @@
     DocumentFetcher   one bounded GET of a JSON document (timeouts, size cap, redirects, TLS)
     IssuerKeyCache    per-issuer cache: TTL from Cache-Control, single-flight refresh on an
                       unknown kid (rate-limited), stale-if-error, static key sets, counters
+    GuardedTransport  the network: connects only to public addresses (or allowed networks),
+                      pinned to the address checked (SSRF and DNS-rebinding defence)
 
 Every failure to obtain keys is ``webfed.errors.IDPCommunicationError`` with an
 ``explanation`` naming the URL and the reason.
@@ -12,15 +14,27 @@ from __future__ import annotations
 
 from webfed.jwks.cache import IssuerKeyCache, JwksCounters
 from webfed.jwks.fetch import DocumentFetcher, FetchedDocument, discovery_url, parse_max_age
+from webfed.jwks.guard import (
+    AddressPolicy,
+    AddressRefused,
+    GuardedTransport,
+    address_class,
+    parse_networks,
+)
 from webfed.jwks.settings import JwksSettings, KeySource
 
 __all__ = [
+    "AddressPolicy",
+    "AddressRefused",
     "DocumentFetcher",
     "FetchedDocument",
+    "GuardedTransport",
     "IssuerKeyCache",
     "JwksCounters",
     "JwksSettings",
     "KeySource",
+    "address_class",
     "discovery_url",
     "parse_max_age",
+    "parse_networks",
 ]

@@ -5,25 +5,32 @@ the ``httpx`` transport it is given, so tests can swap the network for a functio
 connect and total timeouts; the body is streamed and cut at ``max_document_bytes``;
 redirects are followed by hand, only on the same host and never from ``https`` to ``http``;
 TLS is verified against the system CA store (``ssl.create_default_context``) or a per-provider
-bundle; ``http://`` URLs only when ``allow_http`` is set.
+bundle; ``http://`` URLs only when ``allow_http`` is set; at most ``max_fetches_per_host``
+requests in flight to one host (a request waiting for its turn waits within its own total
+timeout, so waiters never outlive the bound). Without an injected transport, connections go
+through :class:`~webfed.jwks.guard.GuardedTransport`: only public addresses (or
+``allowed_networks``), pinned to the address checked.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import httpx
 
 from webfed.errors import IDPCommunicationError
+from webfed.jwks.guard import AddressPolicy, AddressRefused, GuardedTransport
 from webfed.jwks.settings import JwksSettings
 
 __all__ = [
     "DocumentFetcher",
     "FetchedDocument",
+    "HostSlots",
     "communication_error",
     "discovery_url",
     "jwks_uri_of",
@@ -60,6 +67,47 @@ class FetchedDocument:
     max_age: int | None
 
 
+class _Slot:
+    __slots__ = ("active", "semaphore", "users")
+
+    def __init__(self, limit: int) -> None:
+        self.semaphore = asyncio.Semaphore(limit)
+        self.users = 0  # holders and waiters; the entry is dropped when it reaches 0
+        self.active = 0  # holders only
+
+
+class HostSlots:
+    """At most ``limit`` holders per host at a time. An entry lives only while its host has
+    holders or waiters, so the table stays as small as the set of hosts being fetched from."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = max(1, limit)
+        self._slots: dict[str, _Slot] = {}
+
+    def holders(self, host: str) -> int:
+        """Requests to ``host`` in flight now (not counting waiters)."""
+        slot = self._slots.get(host)
+        return 0 if slot is None else slot.active
+
+    @contextlib.asynccontextmanager
+    async def hold(self, host: str) -> AsyncIterator[None]:
+        slot = self._slots.get(host)
+        if slot is None:
+            slot = self._slots[host] = _Slot(self._limit)
+        slot.users += 1
+        try:
+            async with slot.semaphore:
+                slot.active += 1
+                try:
+                    yield
+                finally:
+                    slot.active -= 1
+        finally:
+            slot.users -= 1
+            if slot.users == 0 and self._slots.get(host) is slot:
+                del self._slots[host]
+
+
 class DocumentFetcher:
     """GETs JSON documents under :class:`JwksSettings`; one ``httpx`` client per CA bundle."""
 
@@ -69,14 +117,21 @@ class DocumentFetcher:
         self._settings = settings
         self._transport = transport
         self._clients: dict[str | None, httpx.AsyncClient] = {}
+        self._policy = AddressPolicy(settings.allowed_networks)
+        self.slots = HostSlots(settings.max_fetches_per_host)
 
-    def _client(self, ca_bundle: str | None) -> httpx.AsyncClient:
+    async def _client(self, ca_bundle: str | None) -> httpx.AsyncClient:
         client = self._clients.get(ca_bundle)
+        if client is not None:
+            return client
+        # Loading a CA store takes a noticeable fraction of a second: off the event loop, and
+        # before the fetch's deadline starts (it is set-up, not the provider being slow).
+        tls = await asyncio.to_thread(ssl.create_default_context, cafile=ca_bundle)
+        client = self._clients.get(ca_bundle)  # another task may have built it meanwhile
         if client is None:
             settings = self._settings
             client = httpx.AsyncClient(
-                transport=self._transport,
-                verify=ssl.create_default_context(cafile=ca_bundle),
+                transport=self._transport or GuardedTransport(tls, self._policy),
                 timeout=httpx.Timeout(settings.total_timeout, connect=settings.connect_timeout),
                 follow_redirects=False,
                 trust_env=False,
@@ -97,9 +152,14 @@ class DocumentFetcher:
 
     async def fetch_json(self, url: str, *, ca_bundle: str | None = None) -> FetchedDocument:
         """GET ``url`` and parse its JSON body, or raise ``IDPCommunicationError``."""
+        checked = self.check_url(url)
         try:
+            client = await self._client(ca_bundle)
             async with asyncio.timeout(self._settings.total_timeout):
-                return await self._follow(self.check_url(url), ca_bundle)
+                async with self.slots.hold(f"{checked.host}:{checked.port}"):
+                    return await self._follow(client, checked)
+        except AddressRefused as exc:
+            raise communication_error(url, f"address refused: {exc}") from None
         except TimeoutError:
             raise communication_error(url, "timed out") from None
         except httpx.HTTPError as exc:
@@ -107,8 +167,7 @@ class DocumentFetcher:
         except OSError as exc:  # the CA bundle cannot be read
             raise communication_error(url, f"TLS setup failed: {type(exc).__name__}") from None
 
-    async def _follow(self, url: httpx.URL, ca_bundle: str | None) -> FetchedDocument:
-        client = self._client(ca_bundle)
+    async def _follow(self, client: httpx.AsyncClient, url: httpx.URL) -> FetchedDocument:
         for _ in range(self._settings.max_redirects + 1):
             request = client.build_request("GET", url, headers={"Accept": "application/json"})
             response = await client.send(request, stream=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 __all__ = ["JwksSettings", "KeySource"]
@@ -15,6 +16,9 @@ class JwksSettings:
     names an unknown ``kid``. ``retry_after_failure``: after a failed fetch, no new fetch for
     this long (callers get the stale keys or the error at once). ``stale_window``: how long
     past their TTL cached keys keep being used while the provider cannot be reached.
+    ``allowed_networks``: non-public networks fetches may still reach (everything else that is
+    not a public address is refused, see :mod:`webfed.jwks.guard`). ``max_fetches_per_host``:
+    requests in flight to one host at a time, over all issuers and key sets on it.
     """
 
     connect_timeout: float = 2.0
@@ -29,6 +33,8 @@ class JwksSettings:
     max_keys: int = 100
     max_redirects: int = 3
     allow_http: bool = False
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    max_fetches_per_host: int = 2
 
     def clamp_ttl(self, max_age: float | None) -> float:
         """The cache lifetime for a response's ``max-age`` (the default when it has none)."""

@@ -9,9 +9,12 @@ import httpx
 import pytest
 
 from tests.support.fixtures import fresh_oidc_issuer, oidc_issuer, oidc_issuer_server
-from webfed.jwks import IssuerKeyCache, JwksSettings
+from webfed.jwks import IssuerKeyCache, JwksSettings, parse_networks
 
-__all__ = ["FakeClock", "fresh_oidc_issuer", "oidc_issuer", "oidc_issuer_server"]
+__all__ = ["LOOPBACK", "FakeClock", "fresh_oidc_issuer", "oidc_issuer", "oidc_issuer_server"]
+
+# The test issuers listen on 127.0.0.1 (and ``localhost``): the address guard must allow it.
+LOOPBACK = parse_networks("127.0.0.0/8")
 
 
 class FakeClock:
@@ -41,6 +44,7 @@ async def make_cache(clock: FakeClock) -> AsyncIterator[CacheFactory]:
     def build(transport: httpx.AsyncBaseTransport | None = None, **settings: Any) -> IssuerKeyCache:
         settings.setdefault("allow_http", True)
         settings.setdefault("total_timeout", 3.0)
+        settings.setdefault("allowed_networks", LOOPBACK)
         cache = IssuerKeyCache(JwksSettings(**settings), transport=transport, clock=clock)
         caches.append(cache)
         return cache
