@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import random
 import textwrap
@@ -13,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from tests.unit.declarative.helpers import ACCOUNT, PROVIDER_ARN, load, read, trust
 from webfed.cli_declarative import apply, export
+from webfed.declarative import ApplyReport, apply_to_store, load_config
 from webfed.declarative import changes as c
 from webfed.declarative.model import (
     IdentityPool,
@@ -29,6 +31,8 @@ from webfed.declarative.pool_checks import derived_pool_id
 from webfed.declarative.references import Limits, resolve
 from webfed.declarative.render import summary
 from webfed.declarative.source import Problem
+from webfed.settings import Settings
+from webfed.storage import Store, migrate
 
 LIMITS = Limits(ACCOUNT, allow_http_issuers=True)
 POOL_ID = "us-east-1:00000000-0000-4000-8000-000000000001"
@@ -491,3 +495,28 @@ def test_an_invalid_pool_changes_nothing(site: Callable[..., Result]) -> None:
     assert "line 13: identity_pools[0].supported_login_providers.example.com:" in result.output
     assert "nothing was changed" in result.output
     assert "identity_pools" not in site("export").output
+
+
+def test_two_applies_at_once_create_one_pool(database_url: str, account: str) -> None:
+    """Both plan the same derived id; the loser's create is a conflict, it plans again and
+    finds the winner's pool, so the account ends with one pool of that name, not two."""
+    text = "version: 1\nidentity_pools:\n  - name: shared\n    allow_unauthenticated: true\n"
+    settings = Settings(account_id=account, database_url=database_url)
+    migrate(database_url)
+
+    async def race() -> tuple[list[ApplyReport], list[str]]:
+        store = await Store.open(database_url)
+        try:
+            config = load_config(text)
+            reports = await asyncio.gather(
+                apply_to_store(store, settings, config), apply_to_store(store, settings, config)
+            )
+            page = await store.identity_pools.list(account, None, 60)
+            return list(reports), [pool.pool_id for pool in page.pools]
+        finally:
+            await store.close()
+
+    reports, pool_ids = asyncio.run(race())
+    assert all(report.ok for report in reports), [report.error for report in reports]
+    assert pool_ids == [derived_pool_id(account, "us-east-1", "shared")]
+    assert sum(len(report.applied) for report in reports) == 1
