@@ -1,19 +1,21 @@
 """Declarative configuration: ``webfed apply -f FILE.yaml`` and ``webfed export``.
 
 One YAML file declares OpenID Connect providers, managed policies and roles (with their trust,
-inline and attached policies, boundary and tags), plus default ``settings:`` for ``webfed
-serve``. Applying it reads the account's state through the IAM handlers, checks the whole file,
-plans the changes and makes them through the same handlers. The format is in
-``docs/configuration.md``.
+inline and attached policies, boundary and tags), Cognito Identity pools, plus default
+``settings:`` for ``webfed serve``. Applying it reads the account's state through the IAM and
+Cognito Identity handlers, checks the whole file, plans the changes and makes them through the
+same handlers. The format is in ``docs/configuration.md``.
 
     source     YAML text -> nodes with lines; Problem
     fields     one field against IAM's lengths and patterns
-    schema     nodes -> Config (typed, names not yet resolved)
+    schema     nodes -> Config (typed, names not yet resolved); pool_schema for identity_pools
     settings_section   the settings: section
     references whole-file checks against the current state -> desired State
+    pool_checks        identity pools: ids, references, the Cognito Identity API's rules
     plan       desired State x current State -> Plan (ordered, typed changes)   [pure]
-    execute    change -> IAM requests; run them
-    read_state IAM -> current State
+    execute    change -> IAM / Cognito Identity requests (pool_wire); run them
+    pool_operations    the Cognito Identity handlers, and a create with a chosen pool id
+    read_state IAM and Cognito Identity -> current State
     export     State -> YAML
     apply      the steps above, end to end
 """
