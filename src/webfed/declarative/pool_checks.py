@@ -223,7 +223,7 @@ def _resolve(
         roles=roles,
         role_mappings=mappings,
     )
-    if len(problems) == before:
+    if len(problems) == before and resolved.pool_id:  # the API's checks need every reference
         problems.extend(_api_problems(context, where, resolved))
     kept = tuple((p, tags) for p, tags in resolved.principal_tags if not tags.is_default)
     return replace(resolved, principal_tags=kept)

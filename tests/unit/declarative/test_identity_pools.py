@@ -520,3 +520,11 @@ def test_two_applies_at_once_create_one_pool(database_url: str, account: str) ->
     assert all(report.ok for report in reports), [report.error for report in reports]
     assert pool_ids == [derived_pool_id(account, "us-east-1", "shared")]
     assert sum(len(report.applied) for report in reports) == 1
+
+
+def test_a_bad_id_is_one_problem() -> None:
+    text = (
+        HEAD + "  - name: p\n    id: 'us-east-1:NOT-A-UUID'\n    roles: {authenticated: player}\n"
+    )
+    problems = problems_of(text)
+    assert [p.where for p in problems] == ["identity_pools[0].id"], [str(p) for p in problems]
