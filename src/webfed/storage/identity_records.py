@@ -90,13 +90,27 @@ async def _providers_of(
     return found
 
 
-async def _load(connection: AsyncConnection, identity_id: str) -> Identity | None:
-    query = sa.select(identities).where(identities.c.identity_id == identity_id)
-    row = (await connection.execute(query)).first()
-    if row is None:
+_LINKED = identity_logins.alias("linked")
+
+
+def _with_providers(query: sa.Select[tuple[object, ...]]) -> sa.Select[tuple[object, ...]]:
+    """``query`` (selecting from ``identities``) with one row per linked provider (or one row
+    with ``provider`` NULL): an identity and its providers in one round trip."""
+    return query.add_columns(_LINKED.c.provider.label("linked_provider")).outerjoin(
+        _LINKED, _LINKED.c.identity_id == identities.c.identity_id
+    )
+
+
+def _one(rows: Sequence[Row[tuple[object, ...]]]) -> Identity | None:
+    if not rows:
         return None
-    providers = await _providers_of(connection, [identity_id])
-    return _identity(row, providers[identity_id])
+    providers = [str(row.linked_provider) for row in rows if row.linked_provider is not None]
+    return _identity(rows[0], providers)
+
+
+async def _load(connection: AsyncConnection, identity_id: str) -> Identity | None:
+    query = _with_providers(sa.select(identities).where(identities.c.identity_id == identity_id))
+    return _one((await connection.execute(query)).all())
 
 
 async def _owner_of_login(
@@ -135,10 +149,16 @@ class IdentityRepository:
             return await _load(connection, identity_id)
 
     async def find_by_login(self, pool_id: str, provider: str, subject: str) -> Identity | None:
-        """The identity login ``(provider, subject)`` of the pool is linked to, if any."""
+        """The identity login ``(provider, subject)`` of the pool is linked to, if any (one
+        query: the login's primary key, its identity, the identity's providers)."""
+        key = identity_logins.alias("key")
+        query = _with_providers(
+            sa.select(identities)
+            .join(key, key.c.identity_id == identities.c.identity_id)
+            .where(key.c.pool_id == pool_id, key.c.login_key == login_key(provider, subject))
+        )
         async with self._db.read() as connection:
-            owner = await _owner_of_login(connection, pool_id, provider, subject)
-            return None if owner is None else await _load(connection, owner)
+            return _one((await connection.execute(query)).all())
 
     async def logins_of(self, identity_id: str, provider: str) -> tuple[str, ...]:
         """The subjects of ``provider`` linked to the identity (developer user identifiers)."""
