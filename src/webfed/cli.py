@@ -28,6 +28,23 @@ def _export_to_workers(settings: Settings, access_key_id: str, secret: str) -> N
     os.environ["WEBFED_ADMIN_SECRET_ACCESS_KEY"] = secret
 
 
+def _check_dev_idp(settings: Settings) -> None:
+    """The development provider signs anyone in as anyone: loopback listeners only, unless
+    forced; exit code 2 (a usage error) otherwise."""
+    from webfed.devidp import MOUNT_PATH, is_loopback_host
+
+    if not is_loopback_host(settings.host) and not settings.dev_idp_force:
+        raise click.UsageError(
+            f"--dev-idp lets anyone sign in as anyone, so it needs a loopback --host "
+            f"(127.0.0.1, ::1, localhost), not {settings.host!r}; "
+            "add --dev-idp-force to serve it there anyway"
+        )
+    _log.warning(
+        "development identity provider enabled: NOT for production",
+        issuer=settings.effective_public_url + MOUNT_PATH,
+    )
+
+
 @click.group()
 @click.version_option(__version__, prog_name="webfed")
 def main() -> None:
@@ -45,10 +62,24 @@ def main() -> None:
 )
 @click.option("--log-format", type=click.Choice(["console", "json"]))
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option(
+    "--dev-idp",
+    is_flag=True,
+    default=None,
+    help="Serve a development OpenID provider under /dev-idp (NOT for production).",
+)
+@click.option(
+    "--dev-idp-force",
+    is_flag=True,
+    default=None,
+    help="Allow --dev-idp on a listener that is not a loopback address.",
+)
 def serve(**options: Any) -> None:
     """Run the webfed server."""
     settings = resolve_settings(options)
     configure_logging(settings.log_format, settings.log_level)
+    if settings.dev_idp:
+        _check_dev_idp(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     from webfed.storage import migrate
 
@@ -111,6 +142,7 @@ def db_upgrade(**options: Any) -> None:
 def _register_subcommands() -> None:
     from webfed.cli_audit import audit
     from webfed.cli_declarative import apply, export
+    from webfed.cli_demo import demo
     from webfed.cli_gateway import gateway
     from webfed.cli_keys import keys
     from webfed.cli_policy import policy
@@ -121,6 +153,7 @@ def _register_subcommands() -> None:
     main.add_command(keys)
     main.add_command(audit)
     main.add_command(gateway)
+    main.add_command(demo)
 
 
 _register_subcommands()

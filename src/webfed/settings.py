@@ -7,6 +7,7 @@ Precedence, highest first: command-line flag, environment variable, the ``--conf
 from __future__ import annotations
 
 import re
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -43,6 +44,26 @@ class Settings(BaseSettings):
     trust_policy_max_size: int = Field(default=2048, ge=2048, le=8192)
     max_request_body_bytes: int = Field(default=1_048_576, ge=65_536)
     request_body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+
+    # Issuer key fetches (docs/security.md, SSRF): non-public networks they may still reach,
+    # comma-separated CIDRs (e.g. "127.0.0.0/8"); requests in flight to one host at a time.
+    issuer_allowed_networks: str = ""
+    issuer_fetch_concurrency: int = Field(default=2, ge=1, le=64)
+
+    # Rate limits on the unsigned calls, per worker process, requests per second (0 = off);
+    # a burst of 0 means twice the rate (docs/security.md, "Rate limits").
+    rate_limit_per_client: float = Field(default=0.0, ge=0)
+    rate_limit_per_client_burst: int = Field(default=0, ge=0)
+    rate_limit_per_issuer: float = Field(default=1000.0, ge=0)
+    rate_limit_per_issuer_burst: int = Field(default=0, ge=0)
+    rate_limit_max_keys: int = Field(default=10_000, ge=1, le=10_000_000)
+
+    # The development OpenID provider under /dev-idp (docs/dev-idp.md): never in production.
+    dev_idp: bool = False
+    dev_idp_force: bool = False
+    dev_idp_redirect_uris: str = ""
+    dev_idp_claims: str = "{}"
+
     # Identity pools: the lifetime of GetCredentialsForIdentity's credentials (AWS: one hour).
     # Shorter values exist for tests and demos that exercise the SDKs' credential refresh.
     identity_pool_credentials_seconds: int = Field(default=3600, ge=60, le=3600)
@@ -60,6 +81,36 @@ class Settings(BaseSettings):
         if not _REGION.match(value):
             raise ValueError("region must look like us-east-1")
         return value
+
+    @field_validator("dev_idp_redirect_uris")
+    @classmethod
+    def _check_dev_idp_redirect_uris(cls, value: str) -> str:
+        from webfed.devidp.authorization import RedirectPolicy
+
+        RedirectPolicy.from_setting(value)  # raises ValueError with the bad URI
+        return value
+
+    @field_validator("dev_idp_claims")
+    @classmethod
+    def _check_dev_idp_claims(cls, value: str) -> str:
+        from webfed.devidp.claims import parse_extra_claims
+
+        parse_extra_claims(value, source="dev_idp_claims")
+        return value
+
+    @field_validator("issuer_allowed_networks")
+    @classmethod
+    def _check_networks(cls, value: str) -> str:
+        """Comma-separated CIDRs (a bare address is a /32 or /128), kept in canonical form."""
+        entries = (entry.strip() for entry in value.split(","))
+        return ",".join(str(ip_network(entry, strict=False)) for entry in entries if entry)
+
+    @property
+    def issuer_allowed_network_list(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """``issuer_allowed_networks`` parsed (already validated and canonical)."""
+        return tuple(
+            ip_network(entry) for entry in self.issuer_allowed_networks.split(",") if entry
+        )
 
     @property
     def effective_database_url(self) -> str:

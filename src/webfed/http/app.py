@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from webfed import devidp
 from webfed.admin import AdminCredentials
 from webfed.api import cognito_identity, iam, sts
 from webfed.http import decision, metrics
@@ -90,6 +91,7 @@ def create_app(settings: Settings, admin: AdminCredentials) -> Starlette:
         Route("/metrics", _metrics, methods=["GET"]),
         *decision.ROUTES,
         *issuer_routes.ROUTES,
+        *(devidp.build_routes(settings) if settings.dev_idp else []),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 
