@@ -29,6 +29,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -499,10 +500,19 @@ def _page_settings(
 def _start_services(processes: Processes, ports: Ports, data_dir: Path, game: GameFile) -> None:
     """moto, webfed, the bucket and table, the two gateways: each up before the next needs it."""
     python = sys.executable
-    moto = processes.start("moto", [python, "-m", "moto.server", "-H", HOST, "-p", str(ports.moto)])
+    # The gateways answer CORS for the page; an upstream must add no CORS headers of its own
+    # (docs/gateway.md), and moto adds them to every response unless told not to.
+    moto = processes.start(
+        "moto",
+        [python, "-m", "moto.server", "-H", HOST, "-p", str(ports.moto)],
+        {"MOTO_DISABLE_GLOBAL_CORS": "true"},
+    )
     serve = [python, "-m", "webfed", "serve", "--dev-idp", "--allow-http-issuers"]
     serve += ["--host", HOST, "--port", str(ports.webfed), "--data-dir", str(data_dir)]
-    webfed = processes.start("webfed", [*serve, "--config", str(game.path)])
+    # The provider's keys are fetched from loopback, which webfed refuses by default (its
+    # guard against requests into its own network): allow exactly that address.
+    allow = {"WEBFED_ISSUER_ALLOWED_NETWORKS": f"{HOST}/32"}
+    webfed = processes.start("webfed", [*serve, "--config", str(game.path)], allow)
     processes.wait_healthy(moto, f"{ports.url('moto')}/moto-api/data.json")
     processes.wait_healthy(webfed, f"{ports.url('webfed')}/healthz")
     upstream_key_id = "AKIA" + secrets.token_hex(8).upper()
@@ -513,11 +523,13 @@ def _start_services(processes: Processes, ports: Ports, data_dir: Path, game: Ga
         "WEBFED_UPSTREAM_SECRET_ACCESS_KEY": upstream_secret,
         "WEBFED_UPSTREAM_REGION": game.region,
     }
+    started = []
     for service in ("s3", "dynamodb"):
         argv = [python, "-m", "webfed", "gateway", service, "--data-dir", str(data_dir)]
         argv += ["--listen", f"{HOST}:{getattr(ports, service)}", "--upstream", ports.url("moto")]
         argv += ["--cors-origin", ports.url("game")]
-        gateway = processes.start(f"gateway-{service}", argv, gateway_env)
+        started.append((service, processes.start(f"gateway-{service}", argv, gateway_env)))
+    for service, gateway in started:
         processes.wait_healthy(gateway, f"{ports.url(service)}/__webfed/healthz")
 
 
@@ -529,6 +541,7 @@ def run_demo(ports: Ports, data_dir: Path, game_dir: Path) -> None:
     data_dir = data_dir.resolve()
     game = render_game_file(game_dir / "webfed.yaml", data_dir / "game-webfed.yaml", ports.webfed)
     admin, _ = load_or_create_admin_credentials(data_dir, None, None)
+    listener = _claim_ports(ports)
     processes = Processes(data_dir / "logs", _child_env())
     failures: list[str] = []
 
@@ -552,12 +565,13 @@ def run_demo(ports: Ports, data_dir: Path, game_dir: Path) -> None:
                 admin_secret=admin.secret_access_key,
                 relay=relay,
             )
-            _serve_page(build_page_app(page, watchdog), ports, data_dir, relay)
+            _serve_page(build_page_app(page, watchdog), listener, ports, data_dir, relay)
         except _Interrupted:
             pass
         finally:
             click.echo("webfed demo: stopping", err=True)
             processes.stop()
+            listener.close()
             click.echo("webfed demo: stopped", err=True)
     if failures:
         raise DemoError(failures[0])
@@ -570,13 +584,38 @@ def _exited(processes: Processes) -> str | None:
     return f"{child.name} exited with code {child.process.returncode} (see {child.log_path})"
 
 
-def _serve_page(app: Any, ports: Ports, data_dir: Path, relay: bool) -> None:
+def _claim_ports(ports: Ports) -> socket.socket:
+    """Fails at once, naming the port, when one is taken; the page's own socket, listening.
+
+    The page's socket is bound before anything starts, so "ready" is never printed for a
+    port something else holds, and connections made right after it queue until uvicorn
+    accepts them.
+    """
+    for name, port in vars(ports).items():
+        if name == "game":
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError as error:
+                raise DemoError(f"{HOST}:{port} ({name}) is not free: {error.strerror}") from error
+    listener = socket.socket()
+    try:
+        listener.bind((HOST, ports.game))
+        listener.listen(128)
+    except OSError as error:
+        listener.close()
+        raise DemoError(f"{HOST}:{ports.game} (game) is not free: {error.strerror}") from error
+    return listener
+
+
+def _serve_page(
+    app: Any, listener: socket.socket, ports: Ports, data_dir: Path, relay: bool
+) -> None:
     import uvicorn
 
     server = uvicorn.Server(
-        uvicorn.Config(
-            app, host=HOST, port=ports.game, log_level="warning", access_log=False, lifespan="on"
-        )
+        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     )
     lines = [
         f"  webfed (STS, IAM, Cognito Identity, dev IdP)  {ports.url('webfed')}",
@@ -595,7 +634,7 @@ def _serve_page(app: Any, ports: Ports, data_dir: Path, relay: bool) -> None:
     # One line on standard output, for scripts and tests waiting for the demo.
     click.echo(f"webfed demo ready: {ports.url('game')}/")
     sys.stdout.flush()
-    server.run()
+    server.run(sockets=[listener])
 
 
 def _port_option(name: str, what: str) -> Callable[[_F], _F]:

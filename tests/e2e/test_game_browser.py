@@ -194,8 +194,9 @@ def test_two_players_each_reach_only_their_own_data(browser: Any, demo: RunningD
     bob.page.locator("#denial-panel").scroll_into_view_if_needed()
     bob.shot("4-denied")
     assert reason["allowed"] is False
-    text = json.dumps(reason)
-    assert "dynamodb:Query" in text and alice_id in text and bob_id in text
+    assert reason["context"]["action"] == "dynamodb:Query"
+    assert "/GameAuthenticated/" in reason["context"]["principal"]["arn"]
+    assert alice_id in json.dumps(reason["context"]["conditions"])  # the key bob asked for
 
     # Alice's avatar is intact: bob's write under her prefix never reached the upstream.
     alice.page.reload()
@@ -219,6 +220,7 @@ def test_a_guest_keeps_scores_but_may_not_upload_an_avatar(browser: Any, demo: R
     guest.wait_text("denial-code", "^AccessDenied$")
     assert guest.page.locator("#status").get_attribute("data-state") == "error"
     reason = decode(guest)
-    assert reason["allowed"] is False and "s3:PutObject" in json.dumps(reason)
+    assert reason["allowed"] is False and reason["context"]["action"] == "s3:PutObject"
+    assert "/GameGuest/" in reason["context"]["principal"]["arn"]
     guest.shot("5-guest")
     guest.page.context.close()

@@ -69,9 +69,11 @@ def test_another_player_is_refused_alice_data_and_the_admin_reads_why(
         assert outcome["encoded"], outcome
         decoded = outcome["decoded"]
         assert decoded["allowed"] is False
-        text = json.dumps(decoded)
-        assert action in text and alice["identityId"] in text, decoded
-        assert bob["identityId"] in text  # the caller: bob's identity, from his session
+        assert decoded["context"]["action"] == action
+        assert decoded["context"]["principal"]["arn"].startswith(
+            "arn:aws:sts::000000000000:assumed-role/GameAuthenticated/"
+        )
+        assert alice["identityId"] in json.dumps(decoded["context"])  # what bob asked for
 
 
 def test_a_guest_saves_scores_but_may_not_upload_an_avatar(demo: RunningDemo) -> None:
@@ -81,3 +83,10 @@ def test_a_guest_saves_scores_but_may_not_upload_an_avatar(demo: RunningDemo) ->
     assert guest["avatar"]["uploaded"] is False
     assert (guest["avatar"]["code"], guest["avatar"]["status"]) == ("AccessDenied", 403)
     assert all(outcome["code"] for key, outcome in guest["other"].items() if key != "identityId")
+
+
+def test_without_the_admin_credentials_the_reason_stays_encoded(demo: RunningDemo) -> None:
+    carol = play(demo, "--user", "carol-cli")
+    outcome = carol["other"]["scores"]
+    assert outcome["code"] == "AccessDeniedException" and outcome["encoded"]
+    assert "decoded" not in outcome

@@ -190,12 +190,14 @@ async function refreshAvatar() {
     }
     if (blob) {
       image.src = URL.createObjectURL(blob);
+      image.alt = "the avatar stored in S3";
       image.dataset.loaded = "true";
+      $("avatar-caption").textContent = "stored in S3";
     }
   } catch (error) {
     // Guests may not read avatars at all: keep the placeholder and say why.
     image.dataset.loaded = "false";
-    image.alt = `${errorCode(error)}: the avatar cannot be read with this role`;
+    $("avatar-caption").textContent = `${errorCode(error)}: not with this role`;
   }
 }
 
