@@ -14,7 +14,9 @@ account, is ``ResourceConflictException``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from types import MappingProxyType
 from typing import cast
@@ -135,9 +137,29 @@ async def _tags_of(
     return found
 
 
+#: How long :meth:`IdentityPoolRepository.find` answers from memory: a pool changed on another
+#: node reaches this one's unsigned flows within this many seconds (writes through this
+#: repository clear the memory at once).
+FIND_CACHE_SECONDS = 1.0
+_FIND_CACHE_ENTRIES = 10_000
+
+
 class IdentityPoolRepository:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, clock: Callable[[], float] = time.monotonic) -> None:
         self._db = database
+        self._clock = clock
+        self._recent: dict[str, tuple[float, IdentityPool | None]] = {}
+
+    @asynccontextmanager
+    async def _write(self, account_id: str) -> AsyncIterator[AsyncConnection]:
+        """The account's write transaction; pools read from memory are forgotten on both sides
+        of it (a ``find`` racing the write must not keep the old pool)."""
+        self._recent.clear()
+        try:
+            async with self._db.write(account_id) as connection:
+                yield connection
+        finally:
+            self._recent.clear()
 
     async def create(
         self,
@@ -165,7 +187,7 @@ class IdentityPoolRepository:
         tags: Mapping[str, str],
         now: datetime,
     ) -> None:
-        async with self._db.write(account_id) as connection:
+        async with self._write(account_id) as connection:
             taken = sa.select(identity_pools.c.pool_id).where(identity_pools.c.pool_id == pool_id)
             if (await connection.execute(taken)).first() is not None:
                 raise _id_taken(pool_id)
@@ -199,7 +221,20 @@ class IdentityPoolRepository:
         return _pool(row, tags[pool_id])
 
     async def find(self, pool_id: str) -> IdentityPool | None:
-        """The pool ``pool_id`` in whatever account holds it (for the unsigned flows)."""
+        """The pool ``pool_id`` in whatever account holds it (for the unsigned flows), from
+        memory for :data:`FIND_CACHE_SECONDS` after a read: ``GetId`` and
+        ``GetCredentialsForIdentity`` read the pool on every call."""
+        now = self._clock()
+        recent = self._recent.get(pool_id)
+        if recent is not None and now - recent[0] < FIND_CACHE_SECONDS:
+            return recent[1]
+        pool = await self._find(pool_id)
+        if len(self._recent) >= _FIND_CACHE_ENTRIES:
+            self._recent.clear()
+        self._recent[pool_id] = (now, pool)
+        return pool
+
+    async def _find(self, pool_id: str) -> IdentityPool | None:
         async with self._db.read() as connection:
             query = sa.select(identity_pools).where(identity_pools.c.pool_id == pool_id)
             row = (await connection.execute(query)).first()
@@ -224,7 +259,7 @@ class IdentityPoolRepository:
         """
         if tags is not None:
             _check_tag_count(len(tags))
-        async with self._db.write(account_id) as connection:
+        async with self._write(account_id) as connection:
             row = await _require(connection, account_id, pool_id, lock=True)
             stored = config_from_document(str(row.name), row.configuration)
             config = _keep_developer_provider(stored, config)
@@ -246,7 +281,7 @@ class IdentityPoolRepository:
 
     async def delete(self, account_id: str, pool_id: str) -> None:
         """Delete the pool, its tags, identities and logins."""
-        async with self._db.write(account_id) as connection:
+        async with self._write(account_id) as connection:
             await _require(connection, account_id, pool_id, lock=True)
             await _delete_pool_rows(connection, pool_id)
 
@@ -274,7 +309,7 @@ class IdentityPoolRepository:
     ) -> None:
         """Replace the default roles and the role mappings (``SetIdentityPoolRoles``)."""
         document = {"roles": dict(roles), "role_mappings": mappings_to_document(role_mappings)}
-        async with self._db.write(account_id) as connection:
+        async with self._write(account_id) as connection:
             await _require(connection, account_id, pool_id, lock=True)
             await connection.execute(
                 sa.update(identity_pools)
@@ -284,7 +319,7 @@ class IdentityPoolRepository:
 
     async def set_principal_tag_map(self, account_id: str, mapping: PrincipalTagMap) -> None:
         """Store one provider's attribute-to-tag map, replacing the previous one."""
-        async with self._db.write(account_id) as connection:
+        async with self._write(account_id) as connection:
             row = await _require(connection, account_id, mapping.pool_id, lock=True)
             maps = dict(cast(Mapping[str, object], row.principal_tag_maps))
             maps[mapping.provider_name] = {
@@ -307,7 +342,7 @@ class IdentityPoolRepository:
 
     async def tag(self, account_id: str, pool_id: str, tags: Mapping[str, str]) -> None:
         """Add or overwrite tags; the result may hold at most 50."""
-        async with self._db.write(account_id) as connection:
+        async with self._write(account_id) as connection:
             await _require(connection, account_id, pool_id, lock=True)
             current = (await _tags_of(connection, [pool_id]))[pool_id]
             _check_tag_count(len(current.keys() | tags.keys()))
@@ -321,7 +356,7 @@ class IdentityPoolRepository:
 
     async def untag(self, account_id: str, pool_id: str, keys: Sequence[str]) -> None:
         """Remove tags by key; keys the pool does not have are ignored."""
-        async with self._db.write(account_id) as connection:
+        async with self._write(account_id) as connection:
             await _require(connection, account_id, pool_id, lock=True)
             await connection.execute(
                 sa.delete(identity_pool_tags).where(

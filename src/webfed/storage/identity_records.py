@@ -58,6 +58,10 @@ def _check_login(provider: str, subject: str) -> None:
         )
 
 
+def _pool_gone(pool_id: str) -> ResourceNotFound:
+    return ResourceNotFound(f"IdentityPool '{pool_id}' not found.")
+
+
 def _not_found(identity_id: str) -> ResourceNotFound:
     return ResourceNotFound(f"Identity {identity_id} does not exist.")
 
@@ -177,8 +181,11 @@ class IdentityRepository:
         self, account_id: str, pool_id: str, identity_id: str, now: datetime
     ) -> Identity:
         """A new identity with no login (a guest)."""
-        async with self._write() as connection:
-            await self._insert_identity(connection, account_id, pool_id, identity_id, now)
+        try:
+            async with self._write() as connection:
+                await self._insert_identity(connection, account_id, pool_id, identity_id, now)
+        except IntegrityError as error:  # the pool was deleted meanwhile (its foreign key)
+            raise _pool_gone(pool_id) from error
         return await self.get(account_id, identity_id)
 
     async def get_or_create_for_login(
@@ -204,10 +211,10 @@ class IdentityRepository:
             async with self._write() as connection:
                 await self._insert_identity(connection, account_id, pool_id, new_identity_id, now)
                 await _insert_login(connection, pool_id, provider, subject, new_identity_id, now)
-        except IntegrityError:
+        except IntegrityError as error:
             winner = await self.find_by_login(pool_id, provider, subject)
-            if winner is None:
-                raise
+            if winner is None:  # not a lost race: the pool was deleted meanwhile
+                raise _pool_gone(pool_id) from error
             return winner, False
         return await self.get(account_id, new_identity_id), True
 
