@@ -191,6 +191,8 @@ def test_two_players_each_reach_only_their_own_data(browser: Any, demo: RunningD
         refused(player, "try-write-outside", "AccessDenied")
         refused(player, "try-other-scores", "AccessDeniedException")
     reason = decode(bob)
+    assert bob.text("decoded-summary") == f"Why: {reason['reason']}"
+    assert "dynamodb:LeadingKeys" in reason["reason"]
     bob.page.locator("#denial-panel").scroll_into_view_if_needed()
     bob.shot("4-denied")
     assert reason["allowed"] is False

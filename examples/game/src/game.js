@@ -209,6 +209,7 @@ function showDenial(error) {
   $("denial-code").textContent = errorCode(error);
   $("denial-message").textContent = error.message;
   $("decoded-reason").textContent = "";
+  $("decoded-summary").textContent = "";
   $("decode-button").disabled = !(state.lastEncoded && state.config.adminDecodeUrl);
 }
 
@@ -239,7 +240,9 @@ async function decode() {
     status(`Decoding failed: ${body.error ?? response.status}`, "error");
     return;
   }
-  $("decoded-reason").textContent = JSON.stringify(body.decodedMessage, null, 2);
+  const decoded = body.decodedMessage;
+  $("decoded-summary").textContent = `Why: ${decoded.reason ?? "(no reason given)"}`;
+  $("decoded-reason").textContent = JSON.stringify(decoded, null, 2);
   status("Decoded by the administrator's helper on the demo server.");
 }
 
