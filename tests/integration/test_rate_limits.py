@@ -17,7 +17,11 @@ from typing import Any
 import botocore.exceptions
 import httpx
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
+from tests.integration.conftest import ADMIN_KEY_ID, ADMIN_SECRET
 from tests.integration.test_federation_harness import Federation, _start, error_of, message_of
 
 CLIENT_BURST = 3
@@ -71,6 +75,32 @@ def test_per_client_limit(federation: Federation) -> None:
     assert "<Message>Rate exceeded</Message>" in throttled.text
     assert "<Type>Sender</Type>" in throttled.text
     assert _code(_assume(federation, "127.0.0.12", token, role)) == "InvalidIdentityToken"
+
+
+def _signed_list_roles(fed: Federation, source: str) -> httpx.Response:
+    """An administrator's signed IAM ListRoles from ``source``."""
+    body = "Action=ListRoles&Version=2010-05-08"
+    request = AWSRequest(
+        method="POST",
+        url=fed.server.url + "/",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    SigV4Auth(Credentials(ADMIN_KEY_ID, ADMIN_SECRET), "iam", "us-east-1").add_auth(request)
+    transport = httpx.HTTPTransport(local_address=source)
+    with httpx.Client(transport=transport, timeout=10) as client:
+        return client.post(fed.server.url + "/", content=body, headers=dict(request.headers))
+
+
+def test_signed_calls_are_not_limited(federation: Federation) -> None:
+    """Only the unsigned calls are: an address over its limit still makes signed calls."""
+    role = federation.role()
+    token = _token_for(federation, "https://unregistered.example/signed-test")
+    codes = [_code(_assume(federation, "127.0.0.31", token, role)) for _ in range(CLIENT_BURST + 1)]
+    assert codes[-1] == "Throttling"
+    for _ in range(CLIENT_BURST + 2):
+        response = _signed_list_roles(federation, "127.0.0.31")
+        assert response.status_code == 200, response.text
 
 
 def test_per_issuer_limit_through_boto3(federation: Federation) -> None:

@@ -3,8 +3,10 @@ address checked (SSRF and DNS rebinding), with Host, SNI and certificate checks 
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import ssl
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -245,3 +247,32 @@ async def test_tls_is_verified_against_the_name_not_the_pinned_address(
     assert failure.value.explanation is not None
     assert "ConnectError" in str(failure.value.explanation["reason"])
     assert [path for path, _ in server.requests] == ["/.well-known/openid-configuration", "/jwks"]
+
+
+async def test_resolver_failure_and_slowness_are_communication_errors(
+    make_cache: CacheFactory,
+) -> None:
+    """An unresolvable name and a resolver slower than the connect timeout both end as
+    ``IDPCommunicationError`` within the bound, never as an unhandled error."""
+
+    async def failing(host: str, port: int) -> Sequence[str]:
+        raise OSError("Name or service not known")
+
+    async def hanging(host: str, port: int) -> Sequence[str]:
+        await asyncio.sleep(30)
+        return ["127.0.0.1"]
+
+    reasons = []
+    for resolver in (failing, hanging):
+        transport = GuardedTransport(
+            ssl.create_default_context(), AddressPolicy(), resolver=resolver
+        )
+        cache = make_cache(transport, connect_timeout=0.2, total_timeout=1.0)
+        started = time.monotonic()
+        with pytest.raises(IDPCommunicationError) as failure:
+            await cache.keys_for(KeySource("http://idp.invalid"))
+        assert time.monotonic() - started < 1.0
+        assert failure.value.explanation is not None
+        reasons.append(failure.value.explanation["reason"])
+        await transport.aclose()
+    assert reasons == ["transport error: ConnectError", "transport error: ConnectTimeout"]
