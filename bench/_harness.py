@@ -39,6 +39,11 @@ def running_server(workers: int = 1, database_url: str | None = None) -> Iterato
             WEBFED_PORT=str(port),
             WEBFED_WORKERS=str(workers),
             WEBFED_LOG_LEVEL="warning",
+            # Loopback issuers must be reachable; the benches measure throughput, so the rate
+            # limits on unsigned calls are off (docs/security.md).
+            WEBFED_ISSUER_ALLOWED_NETWORKS="127.0.0.0/8",
+            WEBFED_RATE_LIMIT_PER_CLIENT="0",
+            WEBFED_RATE_LIMIT_PER_ISSUER="0",
         )
         if database_url:
             env["WEBFED_DATABASE_URL"] = database_url

@@ -106,6 +106,11 @@ def webfed_server(workers: int) -> Any:
         WEBFED_WORKERS=str(workers),
         WEBFED_LOG_LEVEL="warning",
         WEBFED_ALLOW_HTTP_ISSUERS="true",
+        # The test issuer is on loopback (refused unless allowed); rate limits off: this
+        # measures throughput (docs/security.md).
+        WEBFED_ISSUER_ALLOWED_NETWORKS="127.0.0.0/8",
+        WEBFED_RATE_LIMIT_PER_CLIENT="0",
+        WEBFED_RATE_LIMIT_PER_ISSUER="0",
     )
     command = [sys.executable, "-m", "webfed", "serve"]
     return child(command, env, f"http://127.0.0.1:{port}", "/healthz")

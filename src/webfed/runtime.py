@@ -23,6 +23,7 @@ from webfed.api.context import OperationTable
 from webfed.audit import AuditSink
 from webfed.core.credentials import SessionTokenCache
 from webfed.core.keys import KeyRing, MasterKey
+from webfed.http.ratelimit import RateLimits
 from webfed.iam_cache import IamCache
 from webfed.issuer import IssuerKeys, load_issuer_keys
 from webfed.jwks import IssuerKeyCache, JwksSettings
@@ -146,8 +147,16 @@ class Runtime:
     clock: Callable[[], datetime] = field(default=utc_now)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     verifier: RequestVerifier = field(init=False)
+    rate_limits: RateLimits = field(init=False)
 
     def __post_init__(self) -> None:
+        self.rate_limits = RateLimits.configured(
+            client_rate=self.settings.rate_limit_per_client,
+            client_burst=self.settings.rate_limit_per_client_burst,
+            scope_rate=self.settings.rate_limit_per_issuer,
+            scope_burst=self.settings.rate_limit_per_issuer_burst,
+            max_keys=self.settings.rate_limit_max_keys,
+        )
         # One verifier for the process; it reads the key ring through this runtime, so a
         # reloaded ring is used at once.
         self.verifier = RequestVerifier(
@@ -212,7 +221,13 @@ async def start_runtime(
         master_key=master_key,
         key_ring=await load_key_ring(store, master_key, utc_now()),
         iam=iam,
-        jwks=IssuerKeyCache(JwksSettings(allow_http=settings.allow_http_issuers)),
+        jwks=IssuerKeyCache(
+            JwksSettings(
+                allow_http=settings.allow_http_issuers,
+                allowed_networks=settings.issuer_allowed_network_list,
+                max_fetches_per_host=settings.issuer_fetch_concurrency,
+            )
+        ),
         audit=AuditSink(store.audit.insert_many),
         issuer_keys=await load_issuer_keys(store, master_key, utc_now()),
     )

@@ -74,6 +74,9 @@ class WebfedServer:
             WEBFED_DATA_DIR=str(self.data_dir),
             WEBFED_PORT=str(self.port),
             WEBFED_HOST="127.0.0.1",
+            # The test identity providers listen on loopback, which issuer fetches refuse
+            # unless allowed (docs/security.md, SSRF).
+            WEBFED_ISSUER_ALLOWED_NETWORKS="127.0.0.0/8",
         )
         if self.database_url:
             env["WEBFED_DATABASE_URL"] = self.database_url

@@ -123,6 +123,8 @@ async def _invoke(
     else:
         params = json11.decode_json(spec, body)
     record.params = params
+    if operation.auth is Auth.NONE:  # unsigned: the per-issuer / per-pool limit
+        runtime.rate_limits.admit_scope(binding.name, operation.name, params)
     ctx = CallContext(
         request_id=record.request_id,
         now=runtime.clock(),
@@ -171,6 +173,8 @@ async def _route_and_run(
     if signature is not None and operation.auth is not Auth.NONE:
         record.caller = auth.authenticate(runtime, signature, binding.name)
     _authorize(binding.name, operation, record.caller)
+    if operation.auth is Auth.NONE:  # unsigned: the per-client limit, before any decoding
+        runtime.rate_limits.admit_client(binding.name, operation.name, record.source_ip)
     return binding, await _invoke(runtime, request, body, binding, operation, record)
 
 
