@@ -64,6 +64,13 @@ async def require_pool(ctx: CallContext, pool_id: str) -> IdentityPool:
     return pool
 
 
+async def _pool_of(ctx: CallContext, identity: Identity, operation: str) -> IdentityPool:
+    """The identity's pool, after the per-pool rate limit (``GetId`` gets it from the
+    dispatcher, which sees the pool id; these calls carry only the identity id)."""
+    require_runtime(ctx).rate_limits.admit_pool(operation, identity.pool_id)
+    return await require_pool(ctx, identity.pool_id)
+
+
 def _require_guests(pool: IdentityPool) -> None:
     if not pool.config.allow_unauthenticated:
         raise NotAuthorized(
@@ -114,12 +121,12 @@ async def get_id(ctx: CallContext, params: Params) -> Result:
 
 
 async def _resolve(
-    ctx: CallContext, params: Params, *, classic: bool = False
+    ctx: CallContext, params: Params, operation: str, *, classic: bool = False
 ) -> tuple[IdentityPool, Identity, list[VerifiedLogin]]:
     """The identity a call names, after its logins were verified, linked and merged
     (``classic``: refused first unless the pool allows the basic flow)."""
     identity = await claimed_identity(ctx, None, str(params["IdentityId"]))
-    pool = await require_pool(ctx, identity.pool_id)
+    pool = await _pool_of(ctx, identity, operation)
     if classic and not pool.config.allow_classic_flow:
         raise InvalidParameterException(
             "Basic (classic) flow is not enabled, please use enhanced flow. (Identity pool "
@@ -134,7 +141,7 @@ async def _resolve(
 
 
 async def get_credentials_for_identity(ctx: CallContext, params: Params) -> Result:
-    pool, identity, logins = await _resolve(ctx, params)
+    pool, identity, logins = await _resolve(ctx, params, "GetCredentialsForIdentity")
     choice = choose_role(pool, logins, params.get("CustomRoleArn"))
     credentials = await credentials_for_identity(
         ctx, pool, identity, logins, choice, amr_for(pool, logins)
@@ -178,7 +185,7 @@ def identity_token(
 
 
 async def get_open_id_token(ctx: CallContext, params: Params) -> Result:
-    pool, identity, logins = await _resolve(ctx, params, classic=True)
+    pool, identity, logins = await _resolve(ctx, params, "GetOpenIdToken", classic=True)
     token = identity_token(
         ctx,
         pool,
@@ -192,7 +199,7 @@ async def get_open_id_token(ctx: CallContext, params: Params) -> Result:
 
 async def unlink_identity(ctx: CallContext, params: Params) -> Result:
     identity = await claimed_identity(ctx, None, str(params["IdentityId"]))
-    pool = await require_pool(ctx, identity.pool_id)
+    pool = await _pool_of(ctx, identity, "UnlinkIdentity")
     logins, _ = _split(await verify_logins(ctx, pool, params.get("Logins")))
     owned = [
         login
