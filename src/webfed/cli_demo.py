@@ -315,6 +315,7 @@ class PageConfig:
     """Everything the game page's server needs."""
 
     game_dir: Path
+    page_origin: str
     webfed_url: str
     page: dict[str, Any]
     admin_key_id: str
@@ -342,12 +343,25 @@ def _decoder(config: PageConfig) -> Callable[[Any], Awaitable[Any]]:
         )
         return str(client.decode_authorization_message(EncodedMessage=encoded)["DecodedMessage"])
 
+    host = config.page_origin.split("://", 1)[1]
+
     async def decode(request: Request) -> Response:
-        # The administrator's helper answers the page's own machine only: it reveals why a
-        # request was refused, which AWS keeps from the caller on purpose.
+        # The administrator's helper answers the page itself only: it reveals why a request
+        # was refused, which AWS keeps from the caller on purpose. So: a loopback client; the
+        # page's own Host (another name resolving to 127.0.0.1 is DNS rebinding); no foreign
+        # Origin; and a JSON body, which a cross-site form cannot send without a preflight.
         client = request.client
-        if client is None or client.host not in ("127.0.0.1", "::1"):
-            return JSONResponse({"error": "loopback only"}, status_code=403)
+        origin = request.headers.get("origin")
+        if (
+            client is None
+            or client.host not in ("127.0.0.1", "::1")
+            or request.headers.get("host") != host
+            or (origin is not None and origin != config.page_origin)
+        ):
+            return JSONResponse({"error": "the page's own origin only"}, status_code=403)
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            return JSONResponse({"error": "send application/json"}, status_code=415)
         try:
             body = await request.json()
             encoded = body["encodedMessage"]
@@ -534,14 +548,24 @@ def _start_services(processes: Processes, ports: Ports, data_dir: Path, game: Ga
 
 
 def run_demo(ports: Ports, data_dir: Path, game_dir: Path) -> None:
-    """Starts everything, serves the page until a signal, stops everything."""
+    """Starts everything, serves the page until a signal, stops everything.
+
+    The ports are claimed first: with one taken, nothing is written or started.
+    """
+    listener = _claim_ports(ports)
+    try:
+        _run(listener, ports, data_dir, game_dir)
+    finally:
+        listener.close()
+
+
+def _run(listener: socket.socket, ports: Ports, data_dir: Path, game_dir: Path) -> None:
     from webfed.admin import load_or_create_admin_credentials
 
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir = data_dir.resolve()
     game = render_game_file(game_dir / "webfed.yaml", data_dir / "game-webfed.yaml", ports.webfed)
     admin, _ = load_or_create_admin_credentials(data_dir, None, None)
-    listener = _claim_ports(ports)
     processes = Processes(data_dir / "logs", _child_env())
     failures: list[str] = []
 
@@ -559,6 +583,7 @@ def run_demo(ports: Ports, data_dir: Path, game_dir: Path) -> None:
             relay = not _main_listener_allows(ports.url("game"), ports.url("webfed"))
             page = PageConfig(
                 game_dir=game_dir,
+                page_origin=ports.url("game"),
                 webfed_url=ports.url("webfed"),
                 page=_page_settings(ports, game, discovery, relay),
                 admin_key_id=admin.access_key_id,
@@ -571,7 +596,6 @@ def run_demo(ports: Ports, data_dir: Path, game_dir: Path) -> None:
         finally:
             click.echo("webfed demo: stopping", err=True)
             processes.stop()
-            listener.close()
             click.echo("webfed demo: stopped", err=True)
     if failures:
         raise DemoError(failures[0])

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import GAME_DIR, RunningDemo
@@ -90,3 +91,31 @@ def test_without_the_admin_credentials_the_reason_stays_encoded(demo: RunningDem
     outcome = carol["other"]["scores"]
     assert outcome["code"] == "AccessDeniedException" and outcome["encoded"]
     assert "decoded" not in outcome
+
+
+def test_the_admin_helper_answers_the_page_alone(demo: RunningDemo) -> None:
+    carol = play(demo, "--user", "carol-cli")
+    encoded = carol["other"]["avatar"]["encoded"]
+    helper = f"{demo.url}admin/decode"
+    page_origin = demo.url.rstrip("/")
+    body = {"encodedMessage": encoded}
+
+    answer = httpx.post(helper, json=body, headers={"Origin": page_origin}, timeout=10)
+    assert answer.status_code == 200
+    assert answer.json()["decodedMessage"]["context"]["action"] == "s3:GetObject"
+
+    foreign = httpx.post(helper, json=body, headers={"Origin": "http://evil.test"}, timeout=10)
+    assert foreign.status_code == 403 and "decodedMessage" not in foreign.json()
+    rebound = httpx.post(helper, json=body, headers={"Host": "evil.test"}, timeout=10)
+    assert rebound.status_code == 403
+    form = httpx.post(helper, content=json.dumps(body), headers={"Content-Type": "text/plain"})
+    assert form.status_code == 415
+    assert httpx.post(helper, json={"encodedMessage": 7}, timeout=10).status_code == 400
+    assert (
+        httpx.post(helper, content=b"{", headers={"Content-Type": "application/json"}).status_code
+        == 400
+    )
+    tampered = encoded[:-8] + ("A" if encoded[-8] != "A" else "B") + encoded[-7:]
+    refused = httpx.post(helper, json={"encodedMessage": tampered}, timeout=10)
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "InvalidAuthorizationMessageException"}
