@@ -55,6 +55,32 @@ class RunningDemo:
         return "\n".join(parts)
 
 
+def children_of(pid: int) -> dict[int, str]:
+    """The live child processes of ``pid`` and their command lines (Linux /proc)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # exited meanwhile
+        # "PID (COMM) STATE PPID ...": COMM may contain spaces and parentheses.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found[int(entry.name)] = command.strip()
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2 :].split()[0] != "Z"
+
+
 def _listening(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
@@ -109,11 +135,15 @@ def stop_demo(demo: RunningDemo) -> int:
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
     running = start_demo(tmp_path_factory.mktemp("demo") / "data")
+    children: dict[int, str] = {}
     try:
         assert httpx.get(running.config_url, timeout=5).status_code == 200
+        children = children_of(running.process.pid)
+        assert len(children) == 4, children  # moto, webfed, two gateways
         yield running
     finally:
         code = stop_demo(running)
         still = [name for name, port in running.ports.items() if _listening(port)]
         assert code == 0, f"webfed demo exited with {code}:\n{running.logs()}"
         assert not still, f"still listening after the demo stopped: {still}"
+        assert not [pid for pid in children if alive(pid)], "children outlived the demo"
