@@ -1,0 +1,445 @@
+"""Identity-pool flows under load: ``GetId`` then ``GetCredentialsForIdentity``, with up to a
+million identities stored, on SQLite and on PostgreSQL.
+
+Run: ``.venv/bin/python bench/pools.py [--database sqlite|postgresql|both]
+[--identities 1000,1000000] [--seconds 10] [--connections 32] [--workers 2] [--processes 2]
+[--tokens 20000] [--new-share 0.05] [--profile] [--seed-only]``.
+
+Per database (a fresh SQLite file, or a throwaway PostgreSQL database created on the server of
+``WEBFED_TEST_DATABASE_URL``, default ``postgresql+psycopg://root@127.0.0.1:5432/postgres``,
+and dropped at the end):
+
+1. ``webfed db upgrade`` makes the schema; a real ``webfed serve --workers N`` starts; through
+   the API (boto3, administrator credentials) an IAM OIDC provider is registered for a test
+   OpenID provider (``tests.support.OidcTestIssuer``, discovery + JWKS over HTTP on loopback),
+   an identity pool lists it in ``OpenIdConnectProviderARNs``, and its ``authenticated`` role
+   trusts ``cognito-identity.amazonaws.com`` for that pool (``aud``) and authenticated logins
+   (``amr``). The server stops.
+2. For each ``--identities`` count, smallest first: users are added straight into the database
+   (``bench/_seed_identities.py``: identities and logins of that pool and provider, subjects
+   ``player-NNNNNNN``) until the pool holds that many; the plans of ``GetId``'s reads are
+   printed; the server starts again; one ``GetId`` for a seeded user must return the seeded
+   identity (else the flows would only be creating identities, and the run stops).
+3. ``--tokens`` ID tokens are minted before the clock starts, each one distinct (own ``jti``):
+   a ``--new-share`` of them for users never seen (their first flow creates an identity, later
+   flows with the same user find it), the rest for seeded users drawn uniformly from the whole
+   pool, so lookups land all over the indexes. A flow is ``GetId(IdentityPoolId, Logins)`` then
+   ``GetCredentialsForIdentity(IdentityId from the answer, Logins)``: two unsigned JSON 1.1
+   requests, the token verified on each. ``bench/_loadgen.py`` runs the flows over
+   ``--connections`` keep-alive connections (one connection first, for the unloaded latency).
+
+It prints, per database and count, flows/s, p50/p99 of the flow and of each request, errors,
+how many identities the run created, the load average, and the slowdown from the smallest to
+the largest count. Load generator, OpenID provider and server share this machine's cores.
+``--profile`` samples the webfed workers with py-spy during each measured load and prints the
+share of their time per function; ``--seed-only`` stops after seeding and the plans.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from _loadgen import LoadResult, Step, run_flows
+from _seed_identities import (
+    SeedTarget,
+    count_identities,
+    explain,
+    identity_of,
+    lookup_statements,
+    plain_postgresql_url,
+    seed,
+    subject,
+)
+from federation import ADMIN_KEY_ID, ADMIN_SECRET, _profile_workers, child, client, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.oidc_issuer import OidcTestIssuer  # noqa: E402
+
+CLIENT_ID = "bench-pool-app"
+REGION = "us-east-1"
+COGNITO = "cognito-identity.amazonaws.com"
+DEFAULT_POSTGRESQL = "postgresql+psycopg://root@127.0.0.1:5432/postgres"
+JSON_HEADERS = (("Content-Type", "application/x-amz-json-1.1"),)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The pool the flows use, and the ``Logins`` key of its OpenID provider."""
+
+    pool_id: str
+    account_id: str
+    provider: str
+    role_arn: str
+
+
+# --- databases and servers ---------------------------------------------------------------------
+
+
+@contextmanager
+def database(kind: str, scratch: Path) -> Iterator[str]:
+    """webfed's URL of a fresh database of ``kind``; a PostgreSQL one is dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{scratch / 'webfed.db'}"
+        return
+    base = os.environ.get("WEBFED_TEST_DATABASE_URL") or DEFAULT_POSTGRESQL
+    admin = plain_postgresql_url(base)
+    name = f"webfed_bench_pools_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{base.rpartition('/')[0]}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _server_env(database_url: str, data_dir: Path, workers: int, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBFED_", "AWS_"))}
+    env.update(
+        WEBFED_ADMIN_ACCESS_KEY_ID=ADMIN_KEY_ID,
+        WEBFED_ADMIN_SECRET_ACCESS_KEY=ADMIN_SECRET,
+        WEBFED_DATA_DIR=str(data_dir),
+        WEBFED_DATABASE_URL=database_url,
+        WEBFED_PORT=str(port),
+        WEBFED_WORKERS=str(workers),
+        WEBFED_REGION=REGION,
+        WEBFED_LOG_LEVEL="warning",
+        WEBFED_ALLOW_HTTP_ISSUERS="true",
+    )
+    return env
+
+
+def upgrade(database_url: str, data_dir: Path) -> None:
+    """``webfed db upgrade``: the real schema, from the shipped migrations."""
+    env = _server_env(database_url, data_dir, 1, 0)
+    command = [sys.executable, "-m", "webfed", "db", "upgrade"]
+    subprocess.run(command, env=env, check=True, capture_output=True)
+
+
+def serve(database_url: str, data_dir: Path, workers: int) -> Any:
+    """A ``webfed serve`` on ``database_url``; the data directory (master key) outlives it."""
+    port = free_port()
+    env = _server_env(database_url, data_dir, workers, port)
+    command = [sys.executable, "-m", "webfed", "serve"]
+    return child(command, env, f"http://127.0.0.1:{port}", "/healthz")
+
+
+# --- the pool, through the API ----------------------------------------------------------------
+
+
+def set_up_pool(url: str, issuer: OidcTestIssuer) -> Pool:
+    iam = client("iam", url)
+    cognito = client("cognito-identity", url)
+    provider_arn = iam.create_open_id_connect_provider(
+        Url=issuer.url, ClientIDList=[CLIENT_ID], ThumbprintList=["0" * 40]
+    )["OpenIDConnectProviderArn"]
+    pool_id = cognito.create_identity_pool(
+        IdentityPoolName="bench pool",
+        AllowUnauthenticatedIdentities=False,
+        OpenIdConnectProviderARNs=[provider_arn],
+    )["IdentityPoolId"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": COGNITO},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {f"{COGNITO}:aud": pool_id},
+                    "ForAnyValue:StringLike": {f"{COGNITO}:amr": "authenticated"},
+                },
+            }
+        ],
+    }
+    role_arn = iam.create_role(
+        RoleName="BenchPoolAuthenticated", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    permissions = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::bench-saves/${{{COGNITO}:sub}}/*",
+            }
+        ],
+    }
+    iam.put_role_policy(
+        RoleName="BenchPoolAuthenticated",
+        PolicyName="own-saves",
+        PolicyDocument=json.dumps(permissions),
+    )
+    cognito.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": role_arn})
+    return Pool(
+        pool_id=pool_id,
+        account_id=role_arn.split(":")[4],
+        provider=issuer.url.removeprefix("http://"),
+        role_arn=role_arn,
+    )
+
+
+def check_seeded_user_found(
+    url: str, database_url: str, pool: Pool, issuer: OidcTestIssuer, n: int
+) -> None:
+    """``GetId`` for seeded user ``n`` must answer the seeded identity, and credentials must
+    come back for it: otherwise the benchmark would measure something else."""
+    cognito = client("cognito-identity", url, unsigned=True)
+    logins = {pool.provider: mint(issuer, subject(n), f"check-{n}")}
+    answered = cognito.get_id(IdentityPoolId=pool.pool_id, Logins=logins)["IdentityId"]
+    stored = identity_of(database_url, pool.pool_id, pool.provider, subject(n))
+    if answered != stored:
+        raise SystemExit(
+            f"GetId for seeded {subject(n)} answered {answered}, the seeded identity is {stored}: "
+            f"the flows do not find logins stored as (provider={pool.provider!r}, subject)"
+        )
+    credentials = cognito.get_credentials_for_identity(IdentityId=answered, Logins=logins)
+    if not credentials["Credentials"].get("SessionToken"):
+        raise SystemExit(f"GetCredentialsForIdentity answered no credentials: {credentials}")
+
+
+# --- tokens and flows -------------------------------------------------------------------------
+
+
+def mint(issuer: OidcTestIssuer, user: str, jti: str) -> str:
+    return issuer.mint(issuer.claims(subject=user, lifetime=3600, jti=jti))
+
+
+def make_flows(
+    issuer: OidcTestIssuer, pool: Pool, *, stored: int, tokens: int, new_share: float, tag: str
+) -> tuple[list[tuple[Step, Step]], int]:
+    """``tokens`` flows (distinct tokens, shuffled) and how many of them are for new users."""
+    rng = random.Random(f"{tag}-{stored}")
+    new = round(tokens * new_share)
+    users = [subject(rng.randrange(stored)) for _ in range(tokens - new)]
+    users += [f"newcomer-{tag}-{n:06d}" for n in range(new)]
+    rng.shuffle(users)
+    flows = []
+    for number, user in enumerate(users):
+        logins = {pool.provider: mint(issuer, user, f"{tag}-{number}")}
+        get_id = json.dumps({"IdentityPoolId": pool.pool_id, "Logins": logins}).encode()
+        credentials = json.dumps({"IdentityId": "{{IdentityId}}", "Logins": logins}).encode()
+        flows.append(
+            (
+                Step("/", (*JSON_HEADERS, _target("GetId")), get_id, capture=("IdentityId",)),
+                Step("/", (*JSON_HEADERS, _target("GetCredentialsForIdentity")), credentials),
+            )
+        )
+    return flows, new
+
+
+def _target(operation: str) -> tuple[str, str]:
+    return ("X-Amz-Target", f"AWSCognitoIdentityService.{operation}")
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measured:
+    stored: int
+    created: int
+    result: LoadResult
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def describe(label: str, result: LoadResult) -> str:
+    steps = ", ".join(
+        f"{name} p50 {result.step_percentile(i, 0.5):.2f} / "
+        f"p99 {result.step_percentile(i, 0.99):.2f} ms"
+        for i, name in enumerate(("GetId", "GetCredentialsForIdentity"))
+        if result.step_latencies_ms and result.step_latencies_ms[i]
+    )
+    return result.report(label, unit="flow") + (f"; {steps}" if steps else "")
+
+
+def measure(
+    label: str,
+    server: tuple[str, subprocess.Popen[bytes]],
+    flows: list[tuple[Step, Step]],
+    args: argparse.Namespace,
+) -> LoadResult:
+    url, process = server
+    host, port = url.removeprefix("http://").split(":")
+    single = run_flows(host, int(port), flows, connections=1, seconds=2, processes=1)
+    print("  " + describe(f"{label}, 1 connection", single), flush=True)
+    print(f"  before the load: {load_average()}", flush=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="webfed-profile-") as scratch,
+        ThreadPoolExecutor() as pool,
+    ):
+        spying = None
+        if args.profile:
+            spying = pool.submit(_delayed_profile, process.pid, args.seconds, Path(scratch))
+        result = run_flows(
+            host,
+            int(port),
+            flows,
+            connections=args.connections,
+            seconds=args.seconds,
+            warmup=2.0,
+            processes=args.processes,
+        )
+        print("  " + describe(f"{label}, {args.connections} connections", result), flush=True)
+        print(f"  after the load: {load_average()}", flush=True)
+        if spying is not None:
+            print_profile(spying.result())
+    return result
+
+
+def _delayed_profile(parent: int, seconds: float, out: Path) -> list[Path]:
+    time.sleep(2.5)  # the load generator's start-up and warm-up
+    return _profile_workers(parent, max(1.0, seconds - 1.0), out)
+
+
+def _frame_name(frame: str) -> str:
+    function, _, where = frame.rpartition(" (")
+    path = where.split(":")[0]
+    for marker in ("site-packages/", "src/"):
+        path = path.split(marker)[-1]
+    return f"{function} ({path})"
+
+
+def print_profile(samples: list[Path], top: int = 30) -> None:
+    """Inclusive share of the workers' samples per function of webfed and its libraries."""
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for path in samples:
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack:
+                continue
+            total += int(count)
+            for name in {_frame_name(frame) for frame in stack.split(";")}:
+                inclusive[name] += int(count)
+    interesting = (
+        "webfed/",
+        "joserfc/",
+        "cryptography/",
+        "sqlalchemy/",
+        "aiosqlite/",
+        "psycopg/",
+        "RequestResponseCycle.send",
+    )
+    print(f"  profile: {total} samples of the workers (inclusive share)")
+    shown = [(n, c) for n, c in inclusive.most_common() if any(m in n for m in interesting)]
+    for name, count in shown[:top]:
+        print(f"    {100 * count / max(total, 1):5.1f}%  {name}")
+
+
+def run_database(
+    kind: str, issuer: OidcTestIssuer, counts: list[int], args: argparse.Namespace
+) -> list[Measured]:
+    measured: list[Measured] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="webfed-bench-pools-") as scratch,
+        database(kind, Path(scratch)) as database_url,
+    ):
+        data_dir = Path(scratch)
+        upgrade(database_url, data_dir)
+        with serve(database_url, data_dir, args.workers) as server:
+            pool = set_up_pool(server[0], issuer)
+        print(f"{kind}: pool {pool.pool_id}, logins of provider {pool.provider}", flush=True)
+        target = SeedTarget(database_url, pool.account_id, REGION, pool.pool_id, pool.provider)
+        seeded = 0
+        for count in counts:
+            phases = seed(target, seeded, count, now=datetime.now(UTC))
+            print(f"{kind}: seeded users {seeded:,} to {count - 1:,} in {phases}", flush=True)
+            seeded = count
+            stored = count_identities(database_url, pool.pool_id)
+            probe = subject(count // 2)
+            identity = identity_of(database_url, pool.pool_id, pool.provider, probe) or "absent"
+            statements = lookup_statements(pool.pool_id, pool.provider, probe, identity)
+            print(f"{kind}: {stored:,} identities stored; plans of GetId's reads:")
+            print("\n".join("  " + line for line in explain(database_url, statements)), flush=True)
+            if args.seed_only:
+                continue
+            tag = f"{kind}-{count}"
+            flows, new = make_flows(
+                issuer, pool, stored=count, tokens=args.tokens, new_share=args.new_share, tag=tag
+            )
+            print(f"{kind}: {len(flows):,} flows minted, {new:,} of them for new users", flush=True)
+            with serve(database_url, data_dir, args.workers) as server:
+                check_seeded_user_found(server[0], database_url, pool, issuer, count - 1)
+                result = measure(f"{kind}, {stored:,} identities", server, flows, args)
+            created = count_identities(database_url, pool.pool_id) - stored
+            print(f"  identities created by the flows (warm-up included): {created:,}", flush=True)
+            measured.append(Measured(stored, created, result))
+    return measured
+
+
+def slowdown(kind: str, measured: list[Measured]) -> None:
+    if len(measured) < 2:
+        return
+    first, last = measured[0], measured[-1]
+    if not first.result.rate:
+        return
+    drop = 100.0 * (first.result.rate - last.result.rate) / first.result.rate
+    p99_first, p99_last = first.result.percentile(0.99), last.result.percentile(0.99)
+    print(
+        f"{kind}: {first.stored:,} -> {last.stored:,} identities: flows/s "
+        f"{first.result.rate:,.0f} -> {last.result.rate:,.0f} (slowdown {drop:+.1f}%), "
+        f"p99 {p99_first:.2f} -> {p99_last:.2f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--identities", default="1000,1000000", help="counts, comma-separated")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--processes", type=int, default=2, help="load generator processes")
+    parser.add_argument("--tokens", type=int, default=20_000, help="distinct tokens per run")
+    parser.add_argument("--new-share", type=float, default=0.05, help="tokens of new users")
+    parser.add_argument("--profile", action="store_true", help="py-spy the webfed workers")
+    parser.add_argument("--seed-only", action="store_true", help="seed and explain, no load")
+    args = parser.parse_args()
+    counts = sorted({int(value.replace("_", "")) for value in args.identities.split(",")})
+    if counts[0] < 1:
+        parser.error("--identities: every count must be at least 1")
+    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+
+    print(
+        f"machine: {os.cpu_count()} cores, shared by the server (--workers {args.workers}), "
+        f"the load generator ({args.processes} processes, {args.connections} connections) "
+        f"and the OpenID provider; {load_average()}",
+        flush=True,
+    )
+    print(
+        f"flows: GetId + GetCredentialsForIdentity, {args.tokens:,} distinct tokens per run, "
+        f"{args.new_share:.0%} for new users; {args.seconds:g} s measured after 2 s of warm-up",
+        flush=True,
+    )
+    with OidcTestIssuer(client_id=CLIENT_ID) as issuer:
+        results = {kind: run_database(kind, issuer, counts, args) for kind in kinds}
+    for kind, measured in results.items():
+        slowdown(kind, measured)
+
+
+if __name__ == "__main__":
+    main()
