@@ -23,11 +23,20 @@ import pytest
 from webfed.api import cognito_identity, iam, sts
 from webfed.api.context import Auth, OperationTable
 from webfed.errors import WebfedError
-from webfed.gateway.dynamodb import TARGET_PREFIX, operation_of
+from webfed.gateway.checks import AccessCheck
+from webfed.gateway.dynamodb import (
+    TARGET_PREFIX,
+    DynamoDBRequest,
+    KeySchema,
+    map_dynamodb_request,
+    operation_of,
+)
 from webfed.gateway.s3 import ROUTES, Level, S3Request, S3Route, map_s3_request
+from webfed.gateway.s3_headers import HEADER_KEYS
 
 REPO = Path(__file__).resolve().parent.parent
 OPERATIONS_PAGE = REPO / "docs" / "reference" / "operations.md"
+CONDITION_KEYS_PAGE = REPO / "docs" / "reference" / "condition-keys.md"
 
 # How the page words each level of ``Auth``.
 AUTH_WORDS = {Auth.NONE: "unsigned", Auth.SIGNED: "any credentials", Auth.ADMIN: "administrator"}
@@ -54,11 +63,11 @@ def test_site_builds_without_a_single_warning(tmp_path: Path) -> None:
     assert (tmp_path / "site" / "reference" / "operations" / "index.html").is_file()
 
 
-def _section(heading: str) -> str:
+def _section(heading: str, page: Path = OPERATIONS_PAGE) -> str:
     """The text of the page's ``## heading`` section, up to the next ``##`` heading."""
-    text = OPERATIONS_PAGE.read_text(encoding="utf-8")
+    text = page.read_text(encoding="utf-8")
     match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
-    assert match is not None, f"docs/reference/operations.md has no '## {heading}' section"
+    assert match is not None, f"{page.name} has no '## {heading}' section"
     return match.group(1)
 
 
@@ -133,3 +142,54 @@ def test_dynamodb_gateway_operations() -> None:
     served = _dynamodb_operations_served()
     assert "ExecuteStatement" not in served  # PartiQL stays refused, as the page says
     assert sorted(_rows("DynamoDB gateway")) == sorted(served)
+
+
+def _documented_keys(heading: str) -> set[str]:
+    """The back-quoted condition keys of a section of the condition-keys page."""
+    return set(
+        re.findall(r"`([a-z0-9-]+:[A-Za-z0-9/<>_-]+)`", _section(heading, CONDITION_KEYS_PAGE))
+    )
+
+
+def _keys_of(checks: tuple[AccessCheck, ...]) -> set[str]:
+    """The condition keys of some checks, a tag key spelled as the page does (``/<key>``)."""
+    return {re.sub(r"/.*$", "/<key>", key) for check in checks for key in check.context}
+
+
+def test_s3_condition_keys_are_documented() -> None:
+    """Every key the S3 mapper sets: listing, version, every header it reads, request tags."""
+    headers = {header: "value" for header, _ in HEADER_KEYS}
+    headers |= {"x-amz-copy-source": "/source/object?versionId=1", "x-amz-tagging": "team=red"}
+    requests = [
+        S3Request("PUT", "bucket", "key", {}, headers),
+        S3Request("GET", "bucket", None, {"prefix": "p/", "delimiter": "/", "max-keys": "5"}, {}),
+        S3Request("GET", "bucket", "key", {"versionId": "1"}, {}),
+    ]
+    produced = set().union(*(_keys_of(map_s3_request(request).checks) for request in requests))
+    assert len(produced) > len(HEADER_KEYS)  # the requests above reached the mapper's keys
+    assert produced <= _documented_keys("S3 gateway")
+
+
+def test_dynamodb_condition_keys_are_documented() -> None:
+    schemas = {"scores": KeySchema("identityId")}
+    value = {"S": "us-east-1:0000"}
+    bodies = {
+        "Query": {
+            "TableName": "scores",
+            "KeyConditionExpression": "identityId = :id",
+            "ExpressionAttributeValues": {":id": value},
+            "Select": "SPECIFIC_ATTRIBUTES",
+            "ProjectionExpression": "score",
+        },
+        "PutItem": {
+            "TableName": "scores",
+            "Item": {"identityId": value},
+            "ReturnValues": "ALL_OLD",
+        },
+    }
+    produced: set[str] = set()
+    for operation, body in bodies.items():
+        request = DynamoDBRequest(operation, body, "us-east-1", "000000000000")
+        produced |= _keys_of(map_dynamodb_request(request, schemas))
+    assert len(produced) == 4  # LeadingKeys, Attributes, Select, ReturnValues
+    assert produced <= _documented_keys("DynamoDB gateway")
