@@ -32,7 +32,16 @@ def _local(tag: object) -> str:
 def _parse(body: bytes) -> ElementTree.Element:
     if len(body) > MAX_DELETE_BODY:
         raise InvalidParameterValue("The Delete request body is too large.")
-    if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
+    # The body is read as UTF-8 here and handed to the parser as text, which makes expat ignore
+    # the document's encoding declaration: the declaration check below and the parser read the
+    # same characters. (Given bytes, expat honours encoding="UTF-16" or any codec Python knows,
+    # so a DOCTYPE spelled in that encoding would pass a check made on the bytes.) NUL, which
+    # XML forbids anyway, is refused first: expat still takes NUL-interleaved text for UTF-16.
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidParameterValue("The XML you provided was not well-formed.") from None
+    if "\x00" in text or "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
         raise InvalidParameterValue("The XML you provided was not well-formed.")
     # Comments and processing instructions are kept as nodes, so one inside a Key is seen (and
     # refused) instead of silently dropped: another parser could read that Key differently.
@@ -40,7 +49,7 @@ def _parse(body: bytes) -> ElementTree.Element:
     parser = ElementTree.XMLParser(target=builder)  # noqa: S314 - no DTD: refused above
     try:
         # No DTD can be present (checked above), so no entity expansion can happen.
-        parser.feed(body)
+        parser.feed(text)
         root = parser.close()
     except ElementTree.ParseError as error:
         raise InvalidParameterValue("The XML you provided was not well-formed.") from error
