@@ -87,6 +87,8 @@ HEADER_NAMES = (
     "transfer-encoding",
     "host",
 )
+#: Run as the fuzzing script (not imported by the replay test).
+_FUZZING = __name__ == "__main__"
 _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~")
 
 
@@ -129,7 +131,8 @@ class _App:
             log_level="error",
             master_key=SecretStr(base64.b64encode(secrets.token_bytes(32)).decode()),
         )
-        configure_logging(settings.log_format, settings.log_level)
+        if _FUZZING:  # a test session keeps its own logging configuration
+            configure_logging(settings.log_format, settings.log_level)
         migrate(settings.effective_database_url)
         self.door = AwsFrontDoor(create_app(settings, ADMIN))
         self._lifespan_in: asyncio.Queue[dict[str, Any]] = asyncio.Queue()

@@ -120,7 +120,10 @@ def check(data: bytes) -> None:
     lint_policy(parsed)
     statement_lines(document)
     decision = _evaluate(parsed, request)
-    if decision.allowed and not parsed.has_allow:
+    # Only the account's root is allowed without an Allow (IAM: root has full access unless a
+    # guardrail or an explicit Deny stops it).
+    by_default = isinstance(request.principal, RootPrincipal) and kind is not PolicyKind.GUARDRAIL
+    if decision.allowed and not parsed.has_allow and not by_default:
         raise FuzzFailure("a policy without an Allow statement allowed a request")
 
 
