@@ -87,7 +87,11 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start_demo(data_dir: Path, timeout: float = 90.0) -> RunningDemo:
+class PortTaken(RuntimeError):
+    """Another process took one of the free ports between choosing it and the demo's start."""
+
+
+def _start_once(data_dir: Path, timeout: float) -> RunningDemo:
     ports = {name: free_port() for name in ("webfed", "s3", "dynamodb", "game", "moto")}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBFED_", "AWS_"))}
     env["WEBFED_IDENTITY_POOL_CREDENTIALS_SECONDS"] = CREDENTIALS_SECONDS
@@ -95,28 +99,40 @@ def start_demo(data_dir: Path, timeout: float = 90.0) -> RunningDemo:
     command += ["--port", str(ports["webfed"]), "--s3-port", str(ports["s3"])]
     command += ["--dynamodb-port", str(ports["dynamodb"]), "--game-port", str(ports["game"])]
     command += ["--moto-port", str(ports["moto"])]
-    stderr = (data_dir.parent / f"{data_dir.name}-demo.err").open("w")
-    process = subprocess.Popen(
-        command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True
-    )
+    error_path = data_dir.parent / f"{data_dir.name}-demo.err"
+    with error_path.open("w") as stderr:
+        process = subprocess.Popen(
+            command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True
+        )
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            stderr.close()
-            raise RuntimeError(
-                f"webfed demo exited ({process.returncode}):\n{Path(stderr.name).read_text()}"
-            )
-        ready, _, _ = select.select([process.stdout], [], [], 0.2)
-        if ready:
-            line = process.stdout.readline().strip()
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            ready, _, _ = select.select([process.stdout], [], [], 0.2)
+            line = process.stdout.readline().strip() if ready else ""
             if line.startswith(READY):
-                stderr.close()
                 return RunningDemo(process, line.removeprefix(READY), ports, data_dir)
-    process.send_signal(signal.SIGTERM)
-    process.wait(30)
-    stderr.close()
-    raise RuntimeError(f"webfed demo did not start:\n{Path(stderr.name).read_text()}")
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        process.wait(30)
+    except BaseException:
+        process.kill()
+        process.wait()
+        process.stdout.close()
+        raise
+    process.stdout.close()
+    errors = error_path.read_text()
+    if "is not free" in errors:
+        raise PortTaken(errors)
+    raise RuntimeError(f"webfed demo did not start ({process.returncode}):\n{errors}")
+
+
+def start_demo(data_dir: Path, timeout: float = 90.0) -> RunningDemo:
+    """``webfed demo`` on free ports, once "ready"; again on other ports if one was taken."""
+    try:
+        return _start_once(data_dir, timeout)
+    except PortTaken:
+        return _start_once(data_dir, timeout)
 
 
 def stop_demo(demo: RunningDemo) -> int:
