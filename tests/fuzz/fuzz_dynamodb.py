@@ -9,8 +9,8 @@ Two shapes of input, chosen by the first byte:
    schemas, as the schema cache would) and :func:`~webfed.gateway.dynamodb.map_dynamodb_request`.
    Every check must be a ``dynamodb:`` action; an item-level check must carry
    ``dynamodb:LeadingKeys``.
-1. **schema**: the rest is an upstream ``DescribeTable`` answer, read with
-   :func:`~webfed.gateway.dynamodb_proxy.parse_key_schema` (an unusable answer is the
+1. **schema**: the rest is the bytes of an upstream ``DescribeTable`` answer, read with
+   :func:`~webfed.gateway.dynamodb_proxy.read_key_schema` (an unusable answer is the
    upstream's fault: ``ServiceUnavailable`` is its documented refusal).
 
 Run: ``.venv/bin/python tests/fuzz/fuzz_dynamodb.py -runs=1000000 tests/fuzz/corpus/dynamodb``.
@@ -18,7 +18,6 @@ Run: ``.venv/bin/python tests/fuzz/fuzz_dynamodb.py -runs=1000000 tests/fuzz/cor
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -41,7 +40,7 @@ with instrumented(__name__ == "__main__"):
         operation_of,
         tables_of,
     )
-    from webfed.gateway.dynamodb_proxy import json_body, parse_key_schema
+    from webfed.gateway.dynamodb_proxy import json_body, read_key_schema
 
 __all__ = ["OPERATIONS", "SCHEMAS", "check"]
 
@@ -86,12 +85,8 @@ def _request(reader: Input) -> None:
 
 
 def _schema(reader: Input) -> None:
-    try:
-        description = json.loads(reader.rest())
-    except (ValueError, RecursionError):
-        return  # the gateway only reads answers that are JSON
     with contextlib.suppress(ServiceUnavailable):
-        parse_key_schema(description)
+        read_key_schema(reader.rest())
 
 
 def check(data: bytes) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from webfed.errors import InvalidParameterValue
+from webfed.errors import InvalidParameterValue, ServiceUnavailable
+from webfed.gateway.dynamodb_proxy import read_key_schema
 from webfed.gateway.s3_delete import delete_objects_checks
 
 _ENTITY_DELETE = (
@@ -45,3 +46,20 @@ def test_delete_objects_refuses_bytes_that_are_not_utf8() -> None:
     body = "<Delete><Object><Key>é</Key></Object></Delete>".encode("utf-16")
     with pytest.raises(InvalidParameterValue):
         delete_objects_checks("game", body)
+
+
+@pytest.mark.parametrize("content", [b"", b"<html>busy</html>", b"[" * 100_000, b"\xff"])
+def test_describe_table_answer_that_is_not_json_is_the_upstreams_failure(content: bytes) -> None:
+    """json.loads' ValueError (or RecursionError) escaped and became a 500 InternalFailure."""
+    with pytest.raises(ServiceUnavailable):
+        read_key_schema(content)
+
+
+def test_describe_table_answer_read_from_bytes() -> None:
+    content = (
+        b'{"Table": {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],'
+        b' "LocalSecondaryIndexes": [{"IndexName": "lsi", "KeySchema":'
+        b' [{"AttributeName": "pk", "KeyType": "HASH"}]}]}}'
+    )
+    schema = read_key_schema(content)
+    assert (schema.partition_key, schema.for_index("lsi")) == ("pk", "pk")

@@ -42,6 +42,7 @@ __all__ = [
     "KeySchemaCache",
     "json_body",
     "parse_key_schema",
+    "read_key_schema",
 ]
 
 MAX_BODY = 16 * 1024 * 1024
@@ -80,6 +81,16 @@ def parse_key_schema(description: object) -> KeySchema:
                 if key is not None:
                     indexes[index["IndexName"]] = key
     return KeySchema(partition, indexes)
+
+
+def read_key_schema(content: bytes) -> KeySchema:
+    """:func:`parse_key_schema` of a ``DescribeTable`` answer's bytes. An answer that is not
+    JSON is the upstream's failure, like one without a table: ``ServiceUnavailable``."""
+    try:
+        description = json.loads(content)
+    except (ValueError, RecursionError):
+        raise ServiceUnavailable("The upstream's DescribeTable answer is not JSON.") from None
+    return parse_key_schema(description)
 
 
 @dataclass(slots=True, eq=False)
@@ -221,4 +232,4 @@ class DynamoDBGateway:
             return None
         if response.status_code != 200:
             raise ServiceUnavailable("The upstream did not describe the table.")
-        return parse_key_schema(json.loads(content))
+        return read_key_schema(content)
