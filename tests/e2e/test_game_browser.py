@@ -211,6 +211,13 @@ def test_two_players_each_reach_only_their_own_data(browser: Any, demo: RunningD
 
 def test_a_guest_keeps_scores_but_may_not_upload_an_avatar(browser: Any, demo: RunningDemo) -> None:
     guest = open_player(browser, demo)
+    # A visitor who cancels at the provider comes back to the choice, told why.
+    guest.page.click("#sign-in-button")
+    guest.page.wait_for_url(re.compile(r"/dev-idp/authorize\?"))
+    guest.page.click("#cancel")
+    guest.page.locator("#signin-panel").wait_for(state="visible")
+    assert guest.page.locator("#status").get_attribute("data-state") == "error"
+    assert "access_denied" in guest.text("status")
     guest.page.click("#guest-button")
     guest.page.locator("#player-panel").wait_for(state="visible")
     assert guest.text("role-kind") == "guest"

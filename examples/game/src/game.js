@@ -57,7 +57,13 @@ async function start() {
   if (!oidc) {
     $("sign-in-button").disabled = true;
   }
-  const returned = oidc ? await completeSignIn(oidc) : null;
+  let returned = null;
+  let problem = null;
+  try {
+    returned = oidc ? await completeSignIn(oidc) : null;
+  } catch (error) {
+    problem = error; // refused or cancelled at the provider, or a bad answer: sign in again
+  }
   const idToken = returned?.idToken ?? sessionStorage.getItem(LOGIN);
   if (idToken && readClaims(idToken).exp * 1000 > Date.now()) {
     sessionStorage.setItem(LOGIN, idToken);
@@ -66,7 +72,11 @@ async function start() {
   }
   sessionStorage.removeItem(LOGIN);
   show("signin-panel");
-  status("Sign in or play as a guest.");
+  if (problem) {
+    status(problem.message, "error");
+  } else {
+    status("Sign in or play as a guest.");
+  }
 }
 
 function onCredentials({ identityId, expiration, fetches }) {
