@@ -20,7 +20,9 @@ page does:
    refused (``AccessDenied``) with an encoded authorization message, which it decodes with
    ``sts decode-authorization-message`` when given the administrator's credentials file.
 
-``--json`` prints one JSON document with everything that happened (the tests read it).
+``--json`` prints one JSON document with everything that happened (the tests read it). Exit
+code: 0, or 1 when a call on the other player's data was allowed, or 2 when a step that must
+work failed.
 """
 
 from __future__ import annotations
@@ -361,7 +363,12 @@ def main(argv: list[str] | None = None) -> int:
 
         # The page's spelling (JavaScript's toISOString), so that both sort together.
         args.played_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    result = play(args)
+    try:
+        result = play(args)
+    except (ClientError, httpx.HTTPError) as error:
+        # A step that must work did not (webfed or the demo down, the pool misconfigured...).
+        print(f"play.py: {error}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:
