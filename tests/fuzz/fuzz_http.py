@@ -31,6 +31,7 @@ import atexit
 import base64
 import contextlib
 import json
+import os
 import secrets
 import shutil
 import sys
@@ -118,12 +119,31 @@ def _issuer_transport() -> httpx.MockTransport:
     return httpx.MockTransport(answer)
 
 
+_DIRECTORY_PREFIX = "webfed-fuzz-http-"
+
+
+def _remove_stale_directories() -> None:
+    """Remove data directories left by harness processes that have ended: libFuzzer ends a
+    process without running ``atexit`` handlers, so :func:`shutdown` does not always run."""
+    for directory in Path(tempfile.gettempdir()).glob(f"{_DIRECTORY_PREFIX}*-*"):
+        pid = directory.name.removeprefix(_DIRECTORY_PREFIX).split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(directory, ignore_errors=True)
+        except PermissionError:
+            continue  # alive, another user's
+
+
 class _App:
     """The lifespan-started app on its own event loop and temporary data directory."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.directory = Path(tempfile.mkdtemp(prefix="webfed-fuzz-http-"))
+        _remove_stale_directories()
+        self.directory = Path(tempfile.mkdtemp(prefix=f"{_DIRECTORY_PREFIX}{os.getpid()}-"))
         settings = Settings(
             data_dir=self.directory,
             account_id=ACCOUNT,
