@@ -19,7 +19,8 @@ Three shapes of input, chosen by the first byte:
 
 The rule: no response is a 5xx; an AWS call (``GET``/``POST /``) that fails is answered with
 the protocol's AWS error (Query ``<ErrorResponse>`` with a ``<Code>``, or JSON with
-``__type``) and an ``x-amzn-RequestId``.
+``__type``) and an ``x-amzn-RequestId``; no response repeats the administrator's secret key or
+the web identity token it was sent.
 
 Run: ``.venv/bin/python tests/fuzz/fuzz_http.py -runs=1000000 tests/fuzz/corpus/http``.
 """
@@ -429,8 +430,16 @@ def _is_aws_error(response: Response) -> bool:
 def check(data: bytes) -> None:
     """Send one fuzzed request through the app; raise on a 5xx or a non-AWS error answer."""
     reader = Input(data)
-    raw = (_aws_call, _web_identity, _raw)[reader.int_in(0, 2)](reader)
+    mode = reader.int_in(0, 2)
+    raw = (_aws_call, _web_identity, _raw)[mode](reader)
     response = call(raw)
+    if ADMIN.secret_access_key.encode() in response.body:
+        raise FuzzFailure("a response carries the administrator's secret key")
+    if mode == 1:
+        form = urllib.parse.parse_qs(raw.body.decode("utf-8", "replace"))
+        signature = form.get("WebIdentityToken", [""])[0].rsplit(".", 1)[-1]
+        if len(signature) >= 16 and signature.encode() in response.body:
+            raise FuzzFailure("a response repeats the web identity token")
     if response.status >= 500:
         raise FuzzFailure(
             f"{raw.method} {raw.raw_path} answered {response.status}: {response.body[:300]!r}"
