@@ -108,6 +108,7 @@ def sign_in(player: Player, name: str, screenshot: str | None = None) -> str:
     page.fill("#username", name)
     page.click("#sign-in")
     page.locator("#player-panel").wait_for(state="visible")
+    player.wait_text("status", "^Playing as ")  # own scores and avatar loaded
     assert player.text("player-name") == name
     assert player.text("role-kind") == "authenticated"
     identity_id = player.text("identity-id")
@@ -220,6 +221,7 @@ def test_a_guest_keeps_scores_but_may_not_upload_an_avatar(browser: Any, demo: R
     assert "access_denied" in guest.text("status")
     guest.page.click("#guest-button")
     guest.page.locator("#player-panel").wait_for(state="visible")
+    guest.wait_text("status", "^Playing as guest")
     assert guest.text("role-kind") == "guest"
     assert guest.text("player-name") == "guest"
     assert IDENTITY_ID.match(guest.text("identity-id"))

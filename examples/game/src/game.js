@@ -102,9 +102,11 @@ async function enter(login) {
   $("role-kind").textContent = login ? "authenticated" : "guest";
   drawAvatar($("avatar-canvas"), state.player, session.identityId);
   show("player-panel", "game-panel", "avatar-panel", "denial-panel");
-  status(`Signed in as ${state.player}. Tap the target ten times!`);
   await refreshScores();
   await refreshAvatar();
+  if ($("status").dataset.state !== "error") {
+    status(`Playing as ${state.player}. Tap the target ten times!`);
+  }
 }
 
 function moveTarget() {
