@@ -49,7 +49,6 @@ __all__ = [
     "count_identities",
     "explain",
     "identity_of",
-    "lookup_statements",
     "plain_postgresql_url",
     "seed",
     "subject",
@@ -292,39 +291,21 @@ def identity_of(database_url: str, pool_id: str, provider: str, name: str) -> st
     return None if found is None else str(found)
 
 
-def lookup_statements(pool_id: str, provider: str, name: str, identity_id: str) -> dict[str, Any]:
-    """The reads ``GetId`` makes for a known login, built as ``IdentityRepository`` builds them:
-    the login's owner (``_owner_of_login``), then the identity and its providers (``_load``)."""
-    return {
-        "owner of the login": sa.select(identity_logins.c.identity_id).where(
-            identity_logins.c.pool_id == pool_id,
-            identity_logins.c.login_key == login_key(provider, name),
-        ),
-        "the identity": sa.select(identities).where(identities.c.identity_id == identity_id),
-        "its providers": sa.select(identity_logins.c.identity_id, identity_logins.c.provider).where(
-            identity_logins.c.identity_id.in_([identity_id])
-        ),
-    }
-
-
-def explain(database_url: str, statements: dict[str, Any]) -> list[str]:
-    """The database's plan of each statement: ``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN
-    (ANALYZE, BUFFERS)`` on PostgreSQL (executed, so the timings and pages are real)."""
+def explain(database_url: str, statements: list[tuple[str, Any]]) -> list[str]:
+    """The database's plan of each ``(SQL, parameters)``, as the driver received them:
+    ``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL (executed, so
+    its timings and page counts are real)."""
     engine = create_sync_engine(database_url)
     lines: list[str] = []
     try:
         with engine.connect() as connection:
-            dialect = connection.dialect
-            prefix = (
-                "EXPLAIN QUERY PLAN " if dialect.name == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
-            )
-            for label, statement in statements.items():
-                sql = str(
-                    statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
-                )
-                lines.append(f"{label}: {' '.join(sql.split())}")
-                for row in connection.exec_driver_sql(prefix + sql):
+            sqlite = connection.dialect.name == "sqlite"
+            prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (ANALYZE, BUFFERS) "
+            for sql, parameters in statements:
+                lines.append(" ".join(sql.split()))
+                for row in connection.exec_driver_sql(prefix + sql, parameters):
                     lines.append(f"    {row[-1]}")  # SQLite: (id, parent, 0, detail)
+            connection.rollback()
     finally:
         engine.dispose()
     return lines

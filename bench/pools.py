@@ -62,7 +62,6 @@ from _seed_identities import (
     count_identities,
     explain,
     identity_of,
-    lookup_statements,
     plain_postgresql_url,
     seed,
     subject,
@@ -112,8 +111,12 @@ def database(kind: str, scratch: Path) -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _server_env(database_url: str, data_dir: Path, workers: int, port: int) -> dict[str, str]:
+def _server_env(
+    database_url: str, data_dir: Path, workers: int, port: int, *, rate_limits: bool = False
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBFED_", "AWS_"))}
+    if not rate_limits:  # the per-pool limit (1,000 calls/s per worker) would cap the flows
+        env["WEBFED_RATE_LIMIT_PER_ISSUER"] = "0"
     env.update(
         WEBFED_ADMIN_ACCESS_KEY_ID=ADMIN_KEY_ID,
         WEBFED_ADMIN_SECRET_ACCESS_KEY=ADMIN_SECRET,
@@ -124,6 +127,7 @@ def _server_env(database_url: str, data_dir: Path, workers: int, port: int) -> d
         WEBFED_REGION=REGION,
         WEBFED_LOG_LEVEL="warning",
         WEBFED_ALLOW_HTTP_ISSUERS="true",
+        WEBFED_ISSUER_ALLOWED_NETWORKS="127.0.0.1/32",  # the test OpenID provider is loopback
     )
     return env
 
@@ -135,10 +139,11 @@ def upgrade(database_url: str, data_dir: Path) -> None:
     subprocess.run(command, env=env, check=True, capture_output=True)
 
 
-def serve(database_url: str, data_dir: Path, workers: int) -> Any:
-    """A ``webfed serve`` on ``database_url``; the data directory (master key) outlives it."""
+def serve(database_url: str, data_dir: Path, workers: int, *, rate_limits: bool = False) -> Any:
+    """A ``webfed serve`` on ``database_url``; the data directory (master key) outlives it.
+    Without ``rate_limits`` the per-issuer/per-pool limit is off (``--rate-limits`` keeps it)."""
     port = free_port()
-    env = _server_env(database_url, data_dir, workers, port)
+    env = _server_env(database_url, data_dir, workers, port, rate_limits=rate_limits)
     command = [sys.executable, "-m", "webfed", "serve"]
     return child(command, env, f"http://127.0.0.1:{port}", "/healthz")
 
@@ -215,6 +220,94 @@ def check_seeded_user_found(
     credentials = cognito.get_credentials_for_identity(IdentityId=answered, Logins=logins)
     if not credentials["Credentials"].get("SessionToken"):
         raise SystemExit(f"GetCredentialsForIdentity answered no credentials: {credentials}")
+
+
+# --- what the flows ask the database ----------------------------------------------------------
+
+
+def captured_statements(
+    database_url: str, data_dir: Path, pool: Pool, issuer: OidcTestIssuer, user: str
+) -> dict[str, list[tuple[str, Any]]]:
+    """The SQL (and parameters) that one ``GetId`` and one ``GetCredentialsForIdentity`` for
+    ``user`` send to the database, captured from webfed's own code: the app runs in this process
+    (Starlette's test client, lifespan included) with a listener on every engine's statements.
+    So the plans shown are those of the queries the server really makes, whatever the
+    repository's code becomes."""
+    import warnings
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from webfed.admin import AdminCredentials
+    from webfed.http.app import create_app
+    from webfed.http.front import AwsFrontDoor
+    from webfed.logs import configure_logging
+    from webfed.settings import Settings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Starlette's note on its httpx-based test client
+        from starlette.testclient import TestClient
+
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        region=REGION,
+        allow_http_issuers=True,
+        issuer_allowed_networks="127.0.0.1/32",
+        rate_limit_per_issuer=0,
+        log_level="warning",
+    )
+    configure_logging(settings.log_format, settings.log_level)  # no audit lines on the console
+    app = AwsFrontDoor(create_app(settings, AdminCredentials(ADMIN_KEY_ID, ADMIN_SECRET)))
+    seen: list[tuple[str, Any]] = []
+
+    def listen(_c: Any, _cursor: Any, sql: str, parameters: Any, _x: Any, _many: bool) -> None:
+        seen.append((sql, parameters))
+
+    captured: dict[str, list[tuple[str, Any]]] = {}
+    event.listen(Engine, "before_cursor_execute", listen)
+    try:
+        with TestClient(app, base_url="http://127.0.0.1") as http:
+            for attempt in ("warm-up", "captured"):  # the second flow finds the caches warm
+                logins = {pool.provider: mint(issuer, user, f"explain-{user}-{attempt}")}
+                identity_id = ""
+                for operation, body in (
+                    ("GetId", {"IdentityPoolId": pool.pool_id, "Logins": logins}),
+                    ("GetCredentialsForIdentity", {"IdentityId": "", "Logins": logins}),
+                ):
+                    body["IdentityId"] = identity_id or body.get("IdentityId", "")
+                    if operation == "GetId":
+                        del body["IdentityId"]
+                    seen.clear()
+                    headers = dict((*JSON_HEADERS, _target(operation)))
+                    answer = http.post("/", content=json.dumps(body), headers=headers)
+                    if answer.status_code != 200:
+                        raise SystemExit(f"{operation}: {answer.status_code} {answer.text}")
+                    identity_id = answer.json()["IdentityId"]
+                    captured[operation] = list(seen)
+    finally:
+        event.remove(Engine, "before_cursor_execute", listen)
+    return captured
+
+
+def print_statements(
+    database_url: str, data_dir: Path, pool: Pool, issuer: OidcTestIssuer, user: str
+) -> None:
+    """How many statements each call of a flow makes for an existing user, and the plans of
+    its reads of the identity tables."""
+    for operation, statements in captured_statements(
+        database_url, data_dir, pool, issuer, user
+    ).items():
+        reads = [
+            (sql, parameters)
+            for sql, parameters in statements
+            if sql.lstrip().upper().startswith("SELECT") and "identit" in sql
+        ]
+        print(f"  {operation} for an existing user, caches warm: {len(statements)} statements")
+        for sql, _ in statements:
+            print(f"    {' '.join(sql.split())[:96]}")
+        print("  plans of its reads of the identity tables:")
+        print("\n".join("    " + line for line in explain(database_url, reads)), flush=True)
 
 
 # --- tokens and flows -------------------------------------------------------------------------
@@ -324,8 +417,10 @@ def _frame_name(frame: str) -> str:
 
 
 def print_profile(samples: list[Path], top: int = 30) -> None:
-    """Inclusive share of the workers' samples per function of webfed and its libraries."""
+    """Inclusive share of the workers' samples per function of webfed and its libraries, then
+    the functions the samples were in (self time, any code), to see what the time is spent on."""
     inclusive: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
     total = 0
     for path in samples:
         for line in path.read_text().splitlines():
@@ -333,7 +428,9 @@ def print_profile(samples: list[Path], top: int = 30) -> None:
             if not stack:
                 continue
             total += int(count)
-            for name in {_frame_name(frame) for frame in stack.split(";")}:
+            frames = stack.split(";")
+            leaves[_frame_name(frames[-1])] += int(count)
+            for name in {_frame_name(frame) for frame in frames}:
                 inclusive[name] += int(count)
     interesting = (
         "webfed/",
@@ -347,6 +444,9 @@ def print_profile(samples: list[Path], top: int = 30) -> None:
     print(f"  profile: {total} samples of the workers (inclusive share)")
     shown = [(n, c) for n, c in inclusive.most_common() if any(m in n for m in interesting)]
     for name, count in shown[:top]:
+        print(f"    {100 * count / max(total, 1):5.1f}%  {name}")
+    print("  self time:")
+    for name, count in leaves.most_common(top // 2):
         print(f"    {100 * count / max(total, 1):5.1f}%  {name}")
 
 
@@ -370,11 +470,8 @@ def run_database(
             print(f"{kind}: seeded users {seeded:,} to {count - 1:,} in {phases}", flush=True)
             seeded = count
             stored = count_identities(database_url, pool.pool_id)
-            probe = subject(count // 2)
-            identity = identity_of(database_url, pool.pool_id, pool.provider, probe) or "absent"
-            statements = lookup_statements(pool.pool_id, pool.provider, probe, identity)
-            print(f"{kind}: {stored:,} identities stored; plans of GetId's reads:")
-            print("\n".join("  " + line for line in explain(database_url, statements)), flush=True)
+            print(f"{kind}: {stored:,} identities stored", flush=True)
+            print_statements(database_url, data_dir, pool, issuer, subject(count // 2))
             if args.seed_only:
                 continue
             tag = f"{kind}-{count}"
@@ -382,7 +479,9 @@ def run_database(
                 issuer, pool, stored=count, tokens=args.tokens, new_share=args.new_share, tag=tag
             )
             print(f"{kind}: {len(flows):,} flows minted, {new:,} of them for new users", flush=True)
-            with serve(database_url, data_dir, args.workers) as server:
+            with serve(
+                database_url, data_dir, args.workers, rate_limits=args.rate_limits
+            ) as server:
                 check_seeded_user_found(server[0], database_url, pool, issuer, count - 1)
                 result = measure(f"{kind}, {stored:,} identities", server, flows, args)
             created = count_identities(database_url, pool.pool_id) - stored
@@ -417,6 +516,11 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=20_000, help="distinct tokens per run")
     parser.add_argument("--new-share", type=float, default=0.05, help="tokens of new users")
     parser.add_argument("--profile", action="store_true", help="py-spy the webfed workers")
+    parser.add_argument(
+        "--rate-limits",
+        action="store_true",
+        help="keep the server's per-pool rate limit (default: off, to measure the flows)",
+    )
     parser.add_argument("--seed-only", action="store_true", help="seed and explain, no load")
     args = parser.parse_args()
     counts = sorted({int(value.replace("_", "")) for value in args.identities.split(",")})
@@ -432,7 +536,8 @@ def main() -> None:
     )
     print(
         f"flows: GetId + GetCredentialsForIdentity, {args.tokens:,} distinct tokens per run, "
-        f"{args.new_share:.0%} for new users; {args.seconds:g} s measured after 2 s of warm-up",
+        f"{args.new_share:.0%} for new users; {args.seconds:g} s measured after 2 s of warm-up; "
+        f"per-pool rate limit {'as configured by default' if args.rate_limits else 'off'}",
         flush=True,
     )
     with OidcTestIssuer(client_id=CLIENT_ID) as issuer:
