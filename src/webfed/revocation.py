@@ -229,29 +229,34 @@ class RevocationSet:
         return f"RevocationSet({self._size} rules)"
 
     def revoked_by(self, access_key_id: str, session: SessionContext) -> RevocationRule | None:
-        """The rule that revokes this session, or ``None``."""
+        """The rule that revokes this session, or ``None``. A kind with no rules costs nothing
+        (no key is built for it), so a deployment that only ever revokes by access key pays
+        one dictionary lookup per request."""
         if not self._size:
             return None
         issued = session.issued_at
         account = session.account_id
-        rule = self._keys.get(access_key_id)
+        rule = self._keys.get(access_key_id) if self._keys else None
         if rule is not None and issued < rule.issued_before:
             return rule
-        rule = self._accounts.get(account)
+        rule = self._accounts.get(account) if self._accounts else None
         if rule is not None and issued < rule.issued_before:
             return rule
-        rule = self._roles.get((account, session.role_name.lower()))
-        if rule is not None and issued < rule.issued_before:
-            return rule
+        if self._roles:
+            rule = self._roles.get((account, session.role_name.lower()))
+            if rule is not None and issued < rule.issued_before:
+                return rule
         web = session.web_identity
         if web is None:
             return None
-        rule = self._subjects_any.get((account, web.sub))
-        if rule is not None and issued < rule.issued_before:
-            return rule
-        rule = self._subjects.get((account, web.provider, web.sub))
-        if rule is not None and issued < rule.issued_before:
-            return rule
+        if self._subjects_any:
+            rule = self._subjects_any.get((account, web.sub))
+            if rule is not None and issued < rule.issued_before:
+                return rule
+        if self._subjects:
+            rule = self._subjects.get((account, web.provider, web.sub))
+            if rule is not None and issued < rule.issued_before:
+                return rule
         return None
 
     def check(self, access_key_id: str, session: SessionContext) -> None:
