@@ -50,8 +50,11 @@ from webfed.core.oidc.context import provider_key
 from webfed.errors import InvalidClientTokenId
 
 __all__ = [
+    "MAX_REASON_LENGTH",
+    "MAX_SUBJECT_LENGTH",
     "PRUNE_AFTER",
     "REVOCATION_POLL_SECONDS",
+    "REVOKED_MESSAGE",
     "RevocationKind",
     "RevocationRule",
     "RevocationSet",
@@ -60,6 +63,7 @@ __all__ = [
     "normalize_provider",
     "parse_role_target",
     "revocation_moment",
+    "revoked_error",
     "validate_access_key_id",
     "validate_subject",
 ]
