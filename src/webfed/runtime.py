@@ -3,7 +3,9 @@
 The runtime owns the process-wide caches (IAM objects, issuer keys, unsealed session tokens),
 the sealing key ring, and the tasks that keep them fresh: the IAM revision poll (changes made on
 any node reach this one within ``REVISION_POLL_SECONDS``) and the key-ring reload (rotations
-made on any node are picked up within ``KEY_RING_RELOAD_SECONDS``).
+made on any node are picked up within ``Settings.key_reload_seconds``, by default
+``KEY_RING_RELOAD_SECONDS``) and the revocation poll (``webfed sessions revoke`` anywhere is
+enforced here within about two seconds: ``docs/revocation.md``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from webfed.issuer import IssuerKeys, load_issuer_keys
 from webfed.jwks import IssuerKeyCache, JwksSettings
 from webfed.logs import get_logger
 from webfed.master_key import load_or_create_master_key
+from webfed.revocation import REVOCATION_POLL_SECONDS, Revocations
 from webfed.settings import Settings
 from webfed.storage import Store
 from webfed.storage.keys import load_key_ring
@@ -147,6 +150,7 @@ class Runtime:
     clock: Callable[[], datetime] = field(default=utc_now)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     verifier: RequestVerifier = field(init=False)
+    revocations: Revocations = field(init=False)
     rate_limits: RateLimits = field(init=False)
 
     def __post_init__(self) -> None:
@@ -157,14 +161,16 @@ class Runtime:
             scope_burst=self.settings.rate_limit_per_issuer_burst,
             max_keys=self.settings.rate_limit_max_keys,
         )
-        # One verifier for the process; it reads the key ring through this runtime, so a
-        # reloaded ring is used at once.
+        self.revocations = Revocations(self.store.revocations, self.clock)
+        # One verifier for the process; it reads the key ring and the revocation rules through
+        # this runtime, so a reloaded ring or rule set is used at once.
         self.verifier = RequestVerifier(
             lambda: self.key_ring,
             self.sessions,
             clock=self.clock,
             admin=self.admin,
             account_id=self.settings.account_id,
+            revocations=self.revocations.get,
         )
 
     async def reload_key_ring(self) -> None:
@@ -186,7 +192,10 @@ class Runtime:
             asyncio.create_task(self._every(REVISION_POLL_SECONDS, self.iam.refresh))
         )
         self._tasks.append(
-            asyncio.create_task(self._every(KEY_RING_RELOAD_SECONDS, self.reload_key_ring))
+            asyncio.create_task(self._every(self.settings.key_reload_seconds, self.reload_key_ring))
+        )
+        self._tasks.append(
+            asyncio.create_task(self._every(REVOCATION_POLL_SECONDS, self.revocations.refresh))
         )
 
     async def _every(self, seconds: float, action: Callable[[], object]) -> None:
@@ -231,6 +240,7 @@ async def start_runtime(
         audit=AuditSink(store.audit.insert_many),
         issuer_keys=await load_issuer_keys(store, master_key, utc_now()),
     )
+    await runtime.revocations.refresh()
     await runtime.audit.start()
     runtime.start_background()
     return runtime

@@ -11,7 +11,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     allow_http_issuers: bool = False
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # TLS on the listener (docs/operations.md): PEM files, both or neither.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
     admin_access_key_id: str | None = None
     admin_secret_access_key: SecretStr | None = None
@@ -63,6 +66,11 @@ class Settings(BaseSettings):
     dev_idp_force: bool = False
     dev_idp_redirect_uris: str = ""
     dev_idp_claims: str = "{}"
+
+    # How often each process reloads the sealing key ring and the issuer's signing keys, so a
+    # `webfed keys rotate` anywhere reaches it. At most a minute: the issuer's signing lead
+    # (docs/issuer.md) and the sealing keys' grace (docs/credentials.md) count on that.
+    key_reload_seconds: float = Field(default=60.0, gt=0, le=60)
 
     # Identity pools: the lifetime of GetCredentialsForIdentity's credentials (AWS: one hour).
     # Shorter values exist for tests and demos that exercise the SDKs' credential refresh.
@@ -105,6 +113,12 @@ class Settings(BaseSettings):
         entries = (entry.strip() for entry in value.split(","))
         return ",".join(str(ip_network(entry, strict=False)) for entry in entries if entry)
 
+    @model_validator(mode="after")
+    def _check_tls_pair(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: give both or neither")
+        return self
+
     @property
     def issuer_allowed_network_list(self) -> tuple[IPv4Network | IPv6Network, ...]:
         """``issuer_allowed_networks`` parsed (already validated and canonical)."""
@@ -124,4 +138,5 @@ class Settings(BaseSettings):
         if self.public_url:
             return self.public_url.rstrip("/")
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.tls_cert is not None else "http"
+        return f"{scheme}://{host}:{self.port}"

@@ -15,7 +15,8 @@ no ``Authorization`` and not presigned   ``MissingAuthenticationToken``
 malformed parameters, X-Amz-Expires      ``IncompleteSignature``
 above seven days
 unknown access key id, a bad or          ``InvalidClientTokenId``
-tampered session token
+tampered session token, a revoked
+session (:mod:`webfed.revocation`)
 session past its expiration              ``ExpiredToken``
 wrong signature, scope naming another    ``SignatureDoesNotMatch``
 service or region
@@ -46,6 +47,7 @@ from webfed.core import sigv4
 from webfed.core.credentials import SessionContext, SessionTokenCache, check_not_expired
 from webfed.core.keys import KeyRing
 from webfed.errors import InvalidClientTokenId, SignatureDoesNotMatch, WebfedError
+from webfed.revocation import RevocationSet
 
 __all__ = [
     "INVALID_ACCESS_KEY_MESSAGE",
@@ -122,10 +124,20 @@ class RequestVerifier:
     """Verifies SigV4 requests signed with the administrator's or temporary credentials.
 
     ``key_ring`` is called on every request so that a ring reloaded in the background takes
-    effect at once; ``sessions`` remembers recent unseals; ``clock`` gives the aware UTC now.
+    effect at once; ``sessions`` remembers recent unseals; ``clock`` gives the aware UTC now;
+    ``revocations``, called on every request like ``key_ring``, gives the revocation rules a
+    session must pass after unsealing (none when omitted).
     """
 
-    __slots__ = ("_account", "_admin", "_clock", "_key_ring", "_max_skew", "_sessions")
+    __slots__ = (
+        "_account",
+        "_admin",
+        "_clock",
+        "_key_ring",
+        "_max_skew",
+        "_revocations",
+        "_sessions",
+    )
 
     def __init__(
         self,
@@ -136,6 +148,7 @@ class RequestVerifier:
         admin: AdminCredentials | None = None,
         account_id: str | None = None,
         max_skew: timedelta = sigv4.DEFAULT_MAX_SKEW,
+        revocations: Callable[[], RevocationSet] | None = None,
     ) -> None:
         if admin is not None and account_id is None:
             raise ValueError("administrator credentials need the account id they act for")
@@ -145,6 +158,7 @@ class RequestVerifier:
         self._admin = admin
         self._account = account_id or ""
         self._max_skew = max_skew
+        self._revocations = revocations
 
     def __repr__(self) -> str:
         admin = "yes" if self._admin is not None else "no"
@@ -184,17 +198,25 @@ class RequestVerifier:
         """:meth:`verify` for a caller that already ran :func:`sigv4.parse_authorization`."""
         check_scope(parsed, service=service, region=region)
         now = self._clock()
-        caller, secret = self._credentials(parsed, now)
+        caller, secret = self.credentials(parsed, now)
         sigv4.verify_request(request, parsed, secret, now=now, rules=rules, max_skew=self._max_skew)
         return caller
 
-    def _credentials(
+    def credentials(
         self, parsed: sigv4.ParsedAuthorization, now: datetime
     ) -> tuple[VerifiedCaller, str]:
+        """The caller named by the access key id and the secret its signature must use.
+
+        For temporary credentials: the session token unsealed, then checked unexpired and not
+        revoked. Public for callers that run the remaining SigV4 steps themselves (the
+        gateway's ``aws-chunked`` uploads), so that they skip none of these checks.
+        """
         key_id = parsed.access_key_id
         if parsed.security_token is not None:
             unsealed = self._sessions.unseal(parsed.security_token, key_id, self._key_ring())
             check_not_expired(unsealed.session, now)
+            if self._revocations is not None:
+                self._revocations().check(key_id, unsealed.session)
             return session_caller(key_id, unsealed.session, parsed), unsealed.secret_access_key
         admin = self._admin
         if admin is not None and hmac.compare_digest(key_id.encode(), admin.access_key_id.encode()):

@@ -194,6 +194,7 @@ async def handle_aws_request(request: Request) -> Response:
     try:
         binding, response = await _route_and_run(runtime, request, target, record)
     except WebfedError as error:
+        metrics.observe_rejection(record.service or "unknown", error)
         _encode_explanation(runtime, error, record)
         record.error = error
         binding = runtime.services.get(record.service)

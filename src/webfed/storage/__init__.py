@@ -19,6 +19,7 @@ from webfed.storage.keys import SealingKeyRepository
 from webfed.storage.migrate import current_revision, head_revision, migrate
 from webfed.storage.oidc_providers import OidcProviderRepository
 from webfed.storage.policies import PolicyRepository
+from webfed.storage.revocations import RevocationRepository
 from webfed.storage.roles import RoleRepository
 
 __all__ = [
@@ -55,6 +56,7 @@ class Store:
         self.audit = AuditRepository(database)
         self.identity_pools = IdentityPoolRepository(database)
         self.identities = IdentityRepository(database)
+        self.revocations = RevocationRepository(database)
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -64,6 +66,15 @@ class Store:
     @property
     def dialect(self) -> str:
         return self._db.dialect
+
+    def pool_status(self) -> dict[str, int] | None:
+        """The connection pool's size, checked-out and overflow connections (for metrics);
+        ``None`` for a pool that does not queue."""
+        pool = self._db.engine.sync_engine.pool
+        if not isinstance(pool, sa.pool.QueuePool):
+            return None
+        overflow = pool.overflow()  # negative while fewer than ``size`` connections exist
+        return {"size": pool.size(), "checked_out": pool.checkedout(), "overflow": max(overflow, 0)}
 
     async def ping(self) -> None:
         """Raise unless the database answers a trivial query (readiness probe)."""
