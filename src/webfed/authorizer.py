@@ -5,8 +5,9 @@ signed this (:class:`~webfed.verify.RequestVerifier`), and may they do this
 (:func:`webfed.authorize.decide`)? Built with :meth:`Authorizer.from_settings`, it opens the
 same database as ``webfed serve``, loads the master key and the sealing key ring, and keeps them
 fresh the way the server does: the account's IAM revision is polled every second (a policy change
-or a revocation reaches live sessions within about a second) and the key ring is reloaded every
-minute. Inside the server, :meth:`Authorizer.from_runtime` shares the server's caches instead.
+reaches live sessions within about a second), so are the session revocation rules (``webfed
+sessions revoke``: within two seconds), and the key ring is reloaded every minute. Inside the
+server, :meth:`Authorizer.from_runtime` shares the server's caches instead.
 
 Verification failures raise (``InvalidClientTokenId``, ``SignatureDoesNotMatch``...); a policy
 refusal does not: :meth:`Authorizer.check` returns an :class:`AuthorizationResult` whose
@@ -36,9 +37,11 @@ from webfed.core.credentials import SessionTokenCache
 from webfed.core.keys import KeyRing, MasterKey
 from webfed.core.policy import Policy
 from webfed.core.sigv4 import STANDARD_RULES, HttpRequest, SigningRules
+from webfed.http.metrics import observe_decision
 from webfed.iam_cache import IamCache
 from webfed.logs import get_logger
 from webfed.master_key import load_or_create_master_key
+from webfed.revocation import REVOCATION_POLL_SECONDS, Revocations, RevocationSet
 from webfed.settings import Settings
 from webfed.storage import Store
 from webfed.storage.keys import load_key_ring
@@ -69,6 +72,7 @@ class Authorizer:
         rng: random.Random | None = None,
         admin: AdminCredentials | None = None,
         sessions: SessionTokenCache | None = None,
+        revocations: Callable[[], RevocationSet] | None = None,
     ) -> None:
         self.policies = policies
         self.account_id = account_id
@@ -83,6 +87,7 @@ class Authorizer:
             clock=clock,
             admin=admin,
             account_id=account_id,
+            revocations=revocations,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._on_close: list[Callable[[], Awaitable[None]]] = []
@@ -118,6 +123,8 @@ class Authorizer:
             iam = IamCache(store, settings.account_id)
             await iam.refresh()
             ring = _RingHolder(await load_key_ring(store, master_key, _utc_now()))
+            revocations = Revocations(store.revocations, _utc_now)
+            await revocations.refresh()
         except BaseException:
             await store.close()
             raise
@@ -127,11 +134,13 @@ class Authorizer:
             account_id=settings.account_id,
             region=settings.region,
             admin=admin,
+            revocations=revocations.get,
         )
         authorizer._on_close.append(store.close)
         if background:
             authorizer._every(IAM_POLL_SECONDS, iam.refresh)
-            authorizer._every(KEY_RING_RELOAD_SECONDS, ring.reloader(store, master_key))
+            authorizer._every(REVOCATION_POLL_SECONDS, revocations.refresh)
+            authorizer._every(settings.key_reload_seconds, ring.reloader(store, master_key))
         return authorizer
 
     @classmethod
@@ -146,6 +155,7 @@ class Authorizer:
             rng=runtime.rng,
             admin=runtime.admin,
             sessions=runtime.sessions,
+            revocations=runtime.revocations.get,
         )
 
     # --- use ----------------------------------------------------------------------------------
@@ -199,6 +209,7 @@ class Authorizer:
             resource_policy=resource_policy,
             views=self._views,
         )
+        observe_decision(action, decision.allowed)
         result = AuthorizationResult(caller, action, resource, decision)
         if decision.allowed:
             return result
@@ -278,5 +289,7 @@ class RuntimeLike(Protocol):
     def admin(self) -> AdminCredentials: ...
     @property
     def sessions(self) -> SessionTokenCache: ...
+    @property
+    def revocations(self) -> Revocations: ...
 
     def clock(self) -> datetime: ...

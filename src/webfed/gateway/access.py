@@ -16,7 +16,6 @@ also returns the signing key the chunk signatures chain on.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,16 +23,13 @@ from datetime import datetime
 from webfed.admin import AdminCredentials
 from webfed.authorizer import Authorizer
 from webfed.core import sigv4
-from webfed.core.credentials import SessionTokenCache, check_not_expired
-from webfed.errors import InvalidClientTokenId, WebfedError
+from webfed.core.credentials import SessionTokenCache
+from webfed.errors import WebfedError
 from webfed.gateway.checks import AccessCheck, ContextValue
 from webfed.settings import Settings
 from webfed.verify import (
-    INVALID_ACCESS_KEY_MESSAGE,
     VerifiedCaller,
-    admin_caller,
     check_scope,
-    session_caller,
 )
 
 __all__ = ["GatewayAccess"]
@@ -103,18 +99,8 @@ class GatewayAccess:
     def _credentials(
         self, parsed: sigv4.ParsedAuthorization, now: datetime
     ) -> tuple[VerifiedCaller, str]:
-        key_id = parsed.access_key_id
-        if parsed.security_token is not None:
-            unsealed = self.sessions.unseal(parsed.security_token, key_id, self.authorizer.key_ring)
-            check_not_expired(unsealed.session, now)
-            return session_caller(key_id, unsealed.session, parsed), unsealed.secret_access_key
-        admin = self.admin
-        if admin is not None and hmac.compare_digest(key_id.encode(), admin.access_key_id.encode()):
-            return admin_caller(key_id, self.authorizer.account_id, parsed), admin.secret_access_key
-        raise InvalidClientTokenId(
-            INVALID_ACCESS_KEY_MESSAGE,
-            explanation={"check": "access-key-id", "reason": "no such access key id"},
-        )
+        """The verifier's own first half (session unsealed, unexpired, not revoked)."""
+        return self.authorizer.verifier.credentials(parsed, now)
 
     async def authorize(
         self,
