@@ -17,7 +17,7 @@ import random
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from webfed.admin import AdminCredentials
@@ -48,6 +48,12 @@ REVISION_POLL_SECONDS = 1.0
 KEY_RING_RELOAD_SECONDS = 60.0
 _log = get_logger("webfed.runtime")
 _T = TypeVar("_T")
+
+
+def sealing_lead(settings: Settings) -> timedelta:
+    """How old a new sealing key must be before this node seals with it: longer than any node
+    of the deployment takes to reload its ring (they share ``key_reload_seconds``)."""
+    return timedelta(seconds=settings.key_reload_seconds * 1.25 + 5)
 
 
 def utc_now() -> datetime:
@@ -174,7 +180,9 @@ class Runtime:
         )
 
     async def reload_key_ring(self) -> None:
-        self.key_ring = await load_key_ring(self.store, self.master_key, self.clock())
+        self.key_ring = await load_key_ring(
+            self.store, self.master_key, self.clock(), sealing_lead=sealing_lead(self.settings)
+        )
         self.issuer_keys = await load_issuer_keys(self.store, self.master_key, self.clock())
 
     async def close(self) -> None:
@@ -228,7 +236,9 @@ async def start_runtime(
         services=services,
         json_targets=json_targets,
         master_key=master_key,
-        key_ring=await load_key_ring(store, master_key, utc_now()),
+        key_ring=await load_key_ring(
+            store, master_key, utc_now(), sealing_lead=sealing_lead(settings)
+        ),
         iam=iam,
         jwks=IssuerKeyCache(
             JwksSettings(

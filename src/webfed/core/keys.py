@@ -9,9 +9,11 @@ Keys are stored in the database *wrapped* (AES-256-GCM, NIST SP 800-38D) under a
 from the deployment's master key; the key id and a format version are the associated data, so a
 wrapped blob cannot be moved to another row.
 
-Lifecycle (see ``docs/credentials.md``): the newest unretired key seals; rotation retires it, and
-a retired key keeps unsealing for :data:`RETIRED_KEY_GRACE` (the longest session webfed issues,
-plus slack for nodes that have not yet reloaded their ring), then drops out of every ring.
+Lifecycle (see ``docs/credentials.md``): rotation retires the current key and adds a new one; the
+new key seals only once it is :data:`SEALING_LEAD` old (longer than any node takes to reload its
+ring, so every node can open what any node seals), the previous one until then; a retired key
+keeps unsealing for :data:`RETIRED_KEY_GRACE` (the longest session webfed issues, plus slack),
+then drops out of every ring.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "KEY_ID_LENGTH",
     "NONCE_BYTES",
     "RETIRED_KEY_GRACE",
+    "SEALING_LEAD",
     "KeyRing",
     "MasterKey",
     "Purpose",
@@ -53,6 +56,9 @@ NONCE_BYTES = 12
 # the extra hour covers nodes that keep sealing with a key for up to an hour after another node
 # retired it (their ring refresh interval must stay below that).
 RETIRED_KEY_GRACE = timedelta(hours=13)
+# A new key seals only once every node has had the time to load it: the longest ring reload
+# interval (60 s, the ``key_reload_seconds`` maximum) plus a margin for a busy node.
+SEALING_LEAD = timedelta(seconds=75)
 
 _KEY_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _WRAP_VERSION = b"\x01"
@@ -162,20 +168,33 @@ def _entry(key: SealingKey) -> _Entry:
 class KeyRing:
     """The keys one process seals and unseals with, built once per refresh.
 
-    The newest unretired key seals; every key still within its grace period unseals. Lookup by
-    key id is one dict access, and the AEAD objects are prepared here, off the request path.
+    The newest key that is at least ``sealing_lead`` old seals (the oldest key when none is: a
+    new deployment, or rotations in quick succession), so a node never seals with a key that
+    another node may not have loaded yet; a retired key seals at most ``sealing_lead`` after its
+    retirement, well within its grace. Every key still within its grace period unseals. Lookup
+    by key id is one dict access, and the AEAD objects are prepared here, off the request path.
     """
 
     __slots__ = ("_current", "_entries")
 
-    def __init__(self, keys: Iterable[SealingKey], now: datetime) -> None:
+    def __init__(
+        self, keys: Iterable[SealingKey], now: datetime, sealing_lead: timedelta = SEALING_LEAD
+    ) -> None:
         usable = [key for key in keys if key.usable_at(now)]
-        active = [key for key in usable if key.retired_at is None]
-        if not active:
+        if not any(key.retired_at is None for key in usable):
             raise ValueError("a key ring needs at least one unretired key")
         self._entries = {key.key_id: _entry(key) for key in usable}
-        newest = max(active, key=lambda key: (key.created_at, key.key_id))
-        self._current = self._entries[newest.key_id]
+        candidates = sorted(
+            (
+                key
+                for key in usable
+                if key.retired_at is None or key.retired_at > now - sealing_lead
+            ),
+            key=lambda key: (key.created_at, key.key_id),
+        )
+        settled = [key for key in candidates if key.created_at <= now - sealing_lead]
+        sealing = settled[-1] if settled else candidates[0]
+        self._current = self._entries[sealing.key_id]
 
     @property
     def current(self) -> SealingKey:

@@ -17,7 +17,7 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webfed.core.keys import (
     RETIRED_KEY_GRACE,
+    SEALING_LEAD,
     KeyRing,
     MasterKey,
     SealingKey,
@@ -202,8 +203,10 @@ async def load_key_ring(
     master: MasterKey,
     now: datetime,
     rng: random.Random | None = None,
+    sealing_lead: timedelta = SEALING_LEAD,
 ) -> KeyRing:
-    """The ring of every usable stored key, creating the first key if there is none.
+    """The ring of every usable stored key, creating the first key if there is none;
+    ``sealing_lead`` as :class:`KeyRing` takes it (more than the nodes' reload interval).
 
     Raises ``MasterKeyError`` when the master key does not open the stored keys.
     """
@@ -211,7 +214,7 @@ async def load_key_ring(
     for _ in range(_RACE_RETRIES):
         keys = [stored.unwrap(master) for stored in await store.keys.list()]
         if any(key.retired_at is None for key in keys):
-            return KeyRing(keys, now)
+            return KeyRing(keys, now, sealing_lead)
         try:
             await store.keys.add(_to_store(new_sealing_key(rng, now), master, rng))
         except IntegrityError:

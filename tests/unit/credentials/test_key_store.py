@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from tests.unit.credentials.conftest import NOW, full_session
 from webfed.core.credentials import mint_credentials, unseal_session_token
-from webfed.core.keys import RETIRED_KEY_GRACE, MasterKey
+from webfed.core.keys import RETIRED_KEY_GRACE, SEALING_LEAD, MasterKey
 from webfed.errors import InvalidClientTokenId, MasterKeyError
 from webfed.storage import Store, head_revision, migrate
 from webfed.storage.keys import SEALING, StoredKey, load_key_ring, rotate_keys, sealing_keys
@@ -73,7 +73,9 @@ async def test_rotation_keeps_old_tokens_valid_and_seals_with_the_new_key(store:
     minted = mint_credentials(full_session(), key_ring=before, rng=random.Random(3))
     later = NOW + timedelta(minutes=10)
     new_key = await rotate_keys(store, MASTER, later, random.Random(4))
-    after = await load_key_ring(store, MASTER, later)
+    meanwhile = await load_key_ring(store, MASTER, later)
+    assert meanwhile.current.key_id == before.current.key_id, "the old key seals meanwhile"
+    after = await load_key_ring(store, MASTER, later + SEALING_LEAD)
     assert after.current == new_key
     assert after.key_ids == {before.current.key_id, new_key.key_id}
     unsealed = unseal_session_token(minted.session_token, minted.access_key_id, after)

@@ -17,6 +17,7 @@ from tests.unit.credentials.conftest import FIXED_KEY, NOW
 from webfed.core import keys
 from webfed.core.keys import (
     RETIRED_KEY_GRACE,
+    SEALING_LEAD,
     KeyRing,
     MasterKey,
     Purpose,
@@ -130,6 +131,25 @@ def test_expired_keys_drop_out() -> None:
     ring = KeyRing([gone, FIXED_KEY], NOW)
     assert ring.key_ids == {"GOLDENAA"}
     assert ring.opening_cipher(gone.key_id, Purpose.SESSION_TOKEN) is None
+
+
+def test_a_new_key_seals_only_after_the_lead() -> None:
+    """Rotation at NOW: the retired key keeps sealing until the new one is SEALING_LEAD old (so
+    nodes that have not reloaded yet can open what is sealed), never longer."""
+    rng = random.Random(5)
+    old = new_sealing_key(rng, NOW - timedelta(days=1)).retire(NOW)
+    new = new_sealing_key(rng, NOW)
+    assert KeyRing([old, new], NOW).current == old
+    assert KeyRing([old, new], NOW + SEALING_LEAD - timedelta(seconds=1)).current == old
+    assert KeyRing([old, new], NOW + SEALING_LEAD).current == new
+    assert KeyRing([new], NOW).current == new, "a new deployment seals with its only key"
+
+
+def test_a_key_retired_long_ago_never_seals_again() -> None:
+    rng = random.Random(6)
+    long_retired = new_sealing_key(rng, NOW - timedelta(hours=3)).retire(NOW - timedelta(hours=1))
+    fresh = new_sealing_key(rng, NOW - timedelta(seconds=10))
+    assert KeyRing([long_retired, fresh], NOW).current == fresh
 
 
 def test_a_ring_needs_an_active_key() -> None:

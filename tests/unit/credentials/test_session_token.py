@@ -24,7 +24,14 @@ from webfed.core.credentials import (
     mint_credentials,
     unseal_session_token,
 )
-from webfed.core.keys import RETIRED_KEY_GRACE, KeyRing, Purpose, SealingKey, new_sealing_key
+from webfed.core.keys import (
+    RETIRED_KEY_GRACE,
+    SEALING_LEAD,
+    KeyRing,
+    Purpose,
+    SealingKey,
+    new_sealing_key,
+)
 from webfed.errors import ExpiredToken, InvalidClientTokenId
 
 GOLDEN_ACCESS_KEY_ID = "ASIAUJZDEGXDNCF32EPF"
@@ -254,7 +261,7 @@ def test_non_text_tokens_are_refused(token: object, ring: KeyRing) -> None:
 def test_retired_but_unexpired_key_still_unseals(rng: random.Random) -> None:
     later = NOW + timedelta(hours=2)
     successor = new_sealing_key(rng, later)
-    ring = KeyRing([FIXED_KEY.retire(later), successor], later)
+    ring = KeyRing([FIXED_KEY.retire(later), successor], later + SEALING_LEAD)
     assert ring.current == successor
     unsealed = unseal_session_token(GOLDEN_TOKEN, GOLDEN_ACCESS_KEY_ID, ring)
     assert unsealed.session == full_session()
