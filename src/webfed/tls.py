@@ -19,7 +19,13 @@ from pathlib import Path
 from webfed.logs import get_logger
 from webfed.settings import Settings
 
-__all__ = ["TlsFilesError", "check_tls_files", "key_file_is_private", "uvicorn_tls_options"]
+__all__ = [
+    "TlsFilesError",
+    "check_tls_files",
+    "key_file_is_private",
+    "uvicorn_tls_options",
+    "warn_if_key_is_shared",
+]
 
 _log = get_logger("webfed.tls")
 
@@ -79,15 +85,20 @@ def key_file_is_private(key: Path) -> bool:
 
 def uvicorn_tls_options(settings: Settings) -> tuple[str | None, str | None]:
     """uvicorn's ``ssl_certfile`` and ``ssl_keyfile`` for ``settings``, checked; ``(None, None)``
-    without TLS.
-
-    Raises :class:`TlsFilesError`. A key readable by group or others is served, with a warning:
-    refusing it would break deployments that mount keys from a secret store with wider modes.
-    """
+    without TLS. Raises :class:`TlsFilesError`; logs nothing, so commands call it before they
+    configure logging and a refusal leaves no trace but its message."""
     if settings.tls_cert is None or settings.tls_key is None:
         return None, None
     cert, key = settings.tls_cert.resolve(), settings.tls_key.resolve()
     check_tls_files(cert, key)
-    if not key_file_is_private(key):
-        _log.warning("the TLS key is readable by group or others; chmod 600 it", path=str(key))
     return str(cert), str(key)
+
+
+def warn_if_key_is_shared(settings: Settings) -> None:
+    """Warn when the TLS key is readable by group or others. Served anyway: refusing would break
+    deployments that mount keys from a secret store with wider modes."""
+    if settings.tls_key is not None and not key_file_is_private(settings.tls_key):
+        _log.warning(
+            "the TLS key is readable by group or others; chmod 600 it",
+            path=str(settings.tls_key.resolve()),
+        )

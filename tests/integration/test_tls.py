@@ -118,7 +118,11 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 @pytest.fixture(scope="module")
 def tls_server(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebfedServer]:
-    env = {"WEBFED_TLS_CERT": str(pki.cert), "WEBFED_TLS_KEY": str(pki.key)}
+    # A key readable by the group, as some secret mounts make it: served, with a warning.
+    shared_key = tmp_path_factory.mktemp("mounted") / "server.key"
+    shared_key.write_bytes(pki.key.read_bytes())
+    shared_key.chmod(0o640)
+    env = {"WEBFED_TLS_CERT": str(pki.cert), "WEBFED_TLS_KEY": str(shared_key)}
     server = WebfedServer(tmp_path_factory.mktemp("webfed-tls"), None, env)
     server.url = f"https://127.0.0.1:{server.port}"
     # The harness polls /healthz with httpx, which trusts SSL_CERT_FILE: the test CA, here.
@@ -187,6 +191,11 @@ def test_the_issuer_and_public_url_become_https(tls_server: WebfedServer, pki: P
     )
     assert discovery.status_code == 200
     assert discovery.json()["issuer"].startswith(f"https://127.0.0.1:{tls_server.port}")
+    assert f"webfed listening on https://127.0.0.1:{tls_server.port}" in tls_server.log()
+
+
+def test_a_key_readable_by_others_is_served_with_a_warning(tls_server: WebfedServer) -> None:
+    assert "the TLS key is readable by group or others" in tls_server.log()
 
 
 def test_plain_http_and_untrusting_clients_are_refused(tls_server: WebfedServer, pki: Pki) -> None:
