@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import click
@@ -74,10 +75,19 @@ def main() -> None:
     default=None,
     help="Allow --dev-idp on a listener that is not a loopback address.",
 )
+@click.option("--tls-cert", type=click.Path(path_type=Path), help="Serve HTTPS: certificate PEM.")
+@click.option("--tls-key", type=click.Path(path_type=Path), help="Serve HTTPS: private key PEM.")
 def serve(**options: Any) -> None:
     """Run the webfed server."""
     settings = resolve_settings(options)
+    from webfed.tls import TlsFilesError, uvicorn_tls_options, warn_if_key_is_shared
+
+    try:
+        tls_cert, tls_key = uvicorn_tls_options(settings)
+    except TlsFilesError as error:
+        raise click.UsageError(str(error)) from None
     configure_logging(settings.log_format, settings.log_level)
+    warn_if_key_is_shared(settings)
     if settings.dev_idp:
         _check_dev_idp(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -119,6 +129,8 @@ def serve(**options: Any) -> None:
         access_log=False,
         log_level="warning",
         server_header=False,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
     )
 
 
@@ -145,7 +157,9 @@ def _register_subcommands() -> None:
     from webfed.cli_demo import demo
     from webfed.cli_gateway import gateway
     from webfed.cli_keys import keys
+    from webfed.cli_ops import backup, restore
     from webfed.cli_policy import policy
+    from webfed.cli_sessions import sessions
 
     main.add_command(policy)
     main.add_command(apply)
@@ -154,6 +168,9 @@ def _register_subcommands() -> None:
     main.add_command(audit)
     main.add_command(gateway)
     main.add_command(demo)
+    main.add_command(backup)
+    main.add_command(restore)
+    main.add_command(sessions)
 
 
 _register_subcommands()

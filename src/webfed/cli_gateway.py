@@ -12,6 +12,7 @@ See ``docs/gateway.md``.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import click
@@ -55,7 +56,14 @@ def _run(service: str, options: dict[str, Any]) -> None:
     log_level = options.pop("log_level") or "info"
     audit = options.pop("audit") or os.environ.get("WEBFED_GATEWAY_AUDIT", "errors")
     settings = resolve_settings(options)
+    from webfed.tls import TlsFilesError, uvicorn_tls_options, warn_if_key_is_shared
+
+    try:
+        tls_cert, tls_key = uvicorn_tls_options(settings)
+    except TlsFilesError as error:
+        raise click.UsageError(str(error)) from None
     configure_logging(settings.log_format, log_level)
+    warn_if_key_is_shared(settings)
     try:
         credentials = UpstreamCredentials.from_environment(os.environ)
         config = GatewayConfig(
@@ -66,7 +74,8 @@ def _run(service: str, options: dict[str, Any]) -> None:
         raise click.UsageError(str(error)) from error
     import uvicorn
 
-    click.echo(f"webfed {service} gateway on http://{host}:{port} -> {upstream_url}", err=True)
+    scheme = "https" if tls_cert else "http"
+    click.echo(f"webfed {service} gateway on {scheme}://{host}:{port} -> {upstream_url}", err=True)
     uvicorn.run(
         app,
         host=host,
@@ -75,6 +84,8 @@ def _run(service: str, options: dict[str, Any]) -> None:
         log_level="warning",
         server_header=False,
         lifespan="on",
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
     )
 
 
@@ -93,6 +104,16 @@ def _gateway_options(function: Any) -> Any:
                 help="Allowed browser origin, repeatable, * for any (WEBFED_GATEWAY_CORS_ORIGINS).",
             ),
             click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"])),
+            click.option(
+                "--tls-cert",
+                type=click.Path(path_type=Path),
+                help="Serve HTTPS: certificate PEM (WEBFED_TLS_CERT).",
+            ),
+            click.option(
+                "--tls-key",
+                type=click.Path(path_type=Path),
+                help="Serve HTTPS: private key PEM (WEBFED_TLS_KEY).",
+            ),
             click.option(
                 "--audit",
                 type=click.Choice(["all", "errors", "off"]),

@@ -5,11 +5,15 @@ gateway's added latency is the product (``bench/gateway.py``). It answers CORS p
 hands every other request to the service's handler (:class:`S3Gateway` or
 :class:`DynamoDBGateway`), and turns any :class:`~webfed.errors.WebfedError` into the error
 body of the client's protocol, with a request id. Health is ``GET /__webfed/healthz``, answered 200
-once started (bucket names start with a letter or digit, so this is never an S3 path).
+once started (bucket names start with a letter or digit, so this is never an S3 path);
+``GET /__webfed/livez`` answers 200 while the process runs, and ``GET /__webfed/readyz`` 200
+only when started and the ``probe`` (the factory's: a database ping) finds nothing wrong, else
+503 with the reason in JSON, as ``webfed serve``'s ``/readyz`` does.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
@@ -22,9 +26,12 @@ from webfed.gateway.errors import ErrorResponse, dynamodb_error, s3_error_respon
 from webfed.gateway.proxy import Send
 from webfed.logs import get_logger
 
-__all__ = ["HEALTH_PATH", "GatewayApp", "Handler"]
+__all__ = ["HEALTH_PATH", "LIVENESS_PATH", "READINESS_PATH", "GatewayApp", "Handler"]
 
 HEALTH_PATH = "/__webfed/healthz"
+LIVENESS_PATH = "/__webfed/livez"
+READINESS_PATH = "/__webfed/readyz"
+_JSON = [(b"content-type", b"application/json")]
 _log = get_logger("webfed.gateway")
 Scope = MutableMapping[str, Any]
 
@@ -47,6 +54,7 @@ class GatewayApp:
         stop: Callable[[], Awaitable[None]],
         rng: random.Random | None = None,
         finished: Callable[[GatewayRecord], None] | None = None,
+        probe: Callable[[], Awaitable[str | None]] | None = None,
     ) -> None:
         if service not in ("s3", "dynamodb"):
             raise ValueError("service must be 's3' or 'dynamodb'")
@@ -56,6 +64,8 @@ class GatewayApp:
         self._stop = stop
         self._rng = rng or random.SystemRandom()
         self._finished = finished
+        self._probe = probe
+        self._stopping = False
         self.handler: Handler | None = None
 
     async def startup(self) -> None:
@@ -63,6 +73,7 @@ class GatewayApp:
             self.handler = await self._start()
 
     async def shutdown(self) -> None:
+        self._stopping = True
         if self.handler is not None:
             self.handler = None
             await self._stop()
@@ -109,7 +120,25 @@ class GatewayApp:
             ready = self.handler is not None
             await _respond(send, (200 if ready else 503, [], b"ok" if ready else b"starting"))
             return
+        if scope["path"] == LIVENESS_PATH:
+            await _respond(send, (200, _JSON, b'{"status":"alive"}'))
+            return
+        if scope["path"] == READINESS_PATH:
+            await _respond(send, await self._readiness())
+            return
         await self._dispatch(scope, receive, send, origin_text)
+
+    async def _readiness(self) -> ErrorResponse:
+        if self._stopping:
+            problem: str | None = "shutting down"
+        elif self.handler is None:
+            problem = "starting"
+        else:
+            problem = await self._probe() if self._probe is not None else None
+        if problem is None:
+            return 200, _JSON, b'{"status":"ok"}'
+        body = json.dumps({"status": "unavailable", "reason": problem}).encode()
+        return 503, _JSON, body
 
     async def _dispatch(
         self, scope: Scope, receive: Receive, send: Send, origin: str | None

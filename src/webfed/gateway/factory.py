@@ -25,6 +25,7 @@ from webfed.gateway.cors import CorsPolicy
 from webfed.gateway.proxy import Upstream, upstream_origin
 from webfed.gateway.s3_proxy import S3Gateway
 from webfed.gateway.upstream import UpstreamCredentials
+from webfed.http.health import database_problem
 from webfed.master_key import MASTER_KEY_FILE, load_or_create_master_key
 from webfed.settings import Settings
 from webfed.storage import Store
@@ -90,10 +91,12 @@ def build_gateway(
     cors = CorsPolicy.of(config.cors_origins)
     opened: list[Callable[[], Awaitable[None]]] = []
     sinks: list[AuditSink] = []
+    stores: list[Store] = []
 
     async def start() -> Handler:
         store = await Store.open(settings.effective_database_url)
         opened.append(store.close)
+        stores.append(store)
         sink = AuditSink(store.audit.insert_many)
         await sink.start()
         opened.append(sink.aclose)
@@ -114,6 +117,7 @@ def build_gateway(
 
     async def stop() -> None:
         sinks.clear()
+        stores.clear()
         while opened:
             await opened.pop()()
 
@@ -126,7 +130,11 @@ def build_gateway(
             )
             sinks[0].record(event)
 
-    return GatewayApp(config.service, cors, start=start, stop=stop, finished=finished)
+    async def probe() -> str | None:
+        """Readiness: the database answers (the gateway reads roles and policies from it)."""
+        return await database_problem(stores[0]) if stores else "starting"
+
+    return GatewayApp(config.service, cors, start=start, stop=stop, finished=finished, probe=probe)
 
 
 def _handler(

@@ -14,19 +14,19 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from webfed import devidp
 from webfed.admin import AdminCredentials
 from webfed.api import cognito_identity, iam, sts
-from webfed.http import decision, metrics
+from webfed.http import decision, health, metrics
 from webfed.http.dispatch import handle_aws_request
 from webfed.http.front import AwsFrontDoor
 from webfed.issuer import routes as issuer_routes
 from webfed.logs import configure_logging, get_logger
 from webfed.protocol.models import load_service
-from webfed.runtime import Runtime, ServiceBinding, start_runtime
+from webfed.runtime import ServiceBinding, start_runtime
 from webfed.settings import Settings
 
 __all__ = ["build_services", "create_app", "create_app_from_env"]
@@ -42,15 +42,6 @@ def build_services() -> dict[str, ServiceBinding]:
             "cognito-identity", load_service("cognito-identity"), cognito_identity.OPERATIONS
         ),
     }
-
-
-async def _healthz(request: Request) -> Response:
-    runtime: Runtime = request.app.state.runtime
-    try:
-        await runtime.store.ping()
-    except Exception:  # any failure of the database means "not ready"
-        return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
 
 
 async def _metrics(request: Request) -> Response:
@@ -78,16 +69,21 @@ def create_app(settings: Settings, admin: AdminCredentials) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await start_runtime(settings, admin, services, json_targets)
         app.state.runtime = runtime
+        readiness = health.Readiness(runtime)
+        app.state.readiness = readiness
+        metrics.bind_runtime(runtime)
         _freeze_startup_objects()
         _log.info("webfed ready", account_id=settings.account_id, region=settings.region)
         try:
             yield
         finally:
+            readiness.shutting_down = True
+            metrics.unbind_runtime(runtime)
             await runtime.close()
 
     routes = [
         Route("/", handle_aws_request, methods=["GET", "POST"]),
-        Route("/healthz", _healthz, methods=["GET"]),
+        *health.ROUTES,
         Route("/metrics", _metrics, methods=["GET"]),
         *decision.ROUTES,
         *issuer_routes.ROUTES,

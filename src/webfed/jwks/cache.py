@@ -42,10 +42,13 @@ __all__ = ["IssuerKeyCache", "JwksCounters"]
 @dataclass(slots=True)
 class JwksCounters:
     """Running totals for metrics: network refreshes, cache hits, unknown-kid refreshes,
-    failed refreshes, stale sets served, and unknown-kid refreshes refused by the rate limit."""
+    failed refreshes, stale sets served, and unknown-kid refreshes refused by the rate limit;
+    lookups that waited for a fetch (misses) and fetches that succeeded."""
 
     fetches: int = 0
     cache_hits: int = 0
+    misses: int = 0
+    successes: int = 0
     refreshes: int = 0
     failures: int = 0
     stale_served: int = 0
@@ -103,6 +106,7 @@ class IssuerKeyCache:
                     self.counters.rate_limited += 1
                     return entry.key_set
                 self.counters.refreshes += 1
+        self.counters.misses += 1
         return await self._refresh(source, entry, now)
 
     def _check_url(self, url: str) -> None:
@@ -181,6 +185,7 @@ class IssuerKeyCache:
             self._last_failure[source.issuer] = self._clock()
             raise
         self._last_failure.pop(source.issuer, None)
+        self.counters.successes += 1
         ttl = self.settings.clamp_ttl(document.max_age)
         entry = _Entry(key_set, self._clock() + ttl)
         self._entries[source.issuer] = entry
