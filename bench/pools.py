@@ -485,7 +485,7 @@ def run_database(
                 check_seeded_user_found(server[0], database_url, pool, issuer, count - 1)
                 result = measure(f"{kind}, {stored:,} identities", server, flows, args)
             created = count_identities(database_url, pool.pool_id) - stored
-            print(f"  identities created by the flows (warm-up included): {created:,}", flush=True)
+            print(f"  identities the flows created (all runs, warm-up too): {created:,}")
             measured.append(Measured(stored, created, result))
     return measured
 
