@@ -29,10 +29,14 @@ and dropped at the end):
    ``--connections`` keep-alive connections (one connection first, for the unloaded latency).
 
 It prints, per database and count, flows/s, p50/p99 of the flow and of each request, errors,
-how many identities the run created, the load average, and the slowdown from the smallest to
-the largest count. Load generator, OpenID provider and server share this machine's cores.
-``--profile`` samples the webfed workers with py-spy during each measured load and prints the
-share of their time per function; ``--seed-only`` stops after seeding and the plans.
+how many identities the run created, the load average, how many sessions PostgreSQL opened
+during the runs (connection churn of the server's pools), and the slowdown from the smallest to
+the largest count. Before each load it prints the statements one ``GetId`` and one
+``GetCredentialsForIdentity`` of an existing user send (captured from webfed's own code, run in
+this process) and the database's plans of their reads. Load generator, OpenID provider, server
+and database share this machine's cores. ``--profile`` samples the webfed workers with py-spy
+during each measured load and prints the share of their time per function (inclusive, then
+self); ``--seed-only`` stops after seeding and the plans.
 """
 
 from __future__ import annotations
@@ -310,6 +314,20 @@ def print_statements(
         print("\n".join("    " + line for line in explain(database_url, reads)), flush=True)
 
 
+def postgresql_sessions(database_url: str) -> int | None:
+    """Sessions PostgreSQL has opened on the database so far (``pg_stat_database``; counts
+    the connections webfed's pools open, so churn beyond the pool size shows), or ``None`` on
+    SQLite."""
+    if database_url.startswith("sqlite"):
+        return None
+    name = database_url.rpartition("/")[2]
+    with psycopg.connect(plain_postgresql_url(database_url), autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT sessions FROM pg_stat_database WHERE datname = %s", (name,)
+        ).fetchone()
+    return None if row is None else int(row[0])
+
+
 # --- tokens and flows -------------------------------------------------------------------------
 
 
@@ -483,7 +501,11 @@ def run_database(
                 database_url, data_dir, args.workers, rate_limits=args.rate_limits
             ) as server:
                 check_seeded_user_found(server[0], database_url, pool, issuer, count - 1)
+                sessions = postgresql_sessions(database_url)
                 result = measure(f"{kind}, {stored:,} identities", server, flows, args)
+                if sessions is not None:
+                    opened = (postgresql_sessions(database_url) or 0) - sessions
+                    print(f"  PostgreSQL sessions opened during the runs: {opened:,}")
             created = count_identities(database_url, pool.pool_id) - stored
             print(f"  identities the flows created (all runs, warm-up too): {created:,}")
             measured.append(Measured(stored, created, result))
