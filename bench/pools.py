@@ -3,7 +3,7 @@ million identities stored, on SQLite and on PostgreSQL.
 
 Run: ``.venv/bin/python bench/pools.py [--database sqlite|postgresql|both]
 [--identities 1000,1000000] [--seconds 10] [--connections 32] [--workers 2] [--processes 2]
-[--tokens 20000] [--new-share 0.05] [--profile] [--seed-only]``.
+[--tokens 20000] [--new-share 0.05] [--rate-limits] [--profile] [--seed-only]``.
 
 Per database (a fresh SQLite file, or a throwaway PostgreSQL database created on the server of
 ``WEBFED_TEST_DATABASE_URL``, default ``postgresql+psycopg://root@127.0.0.1:5432/postgres``,
@@ -27,6 +27,8 @@ and dropped at the end):
    ``GetCredentialsForIdentity(IdentityId from the answer, Logins)``: two unsigned JSON 1.1
    requests, the token verified on each. ``bench/_loadgen.py`` runs the flows over
    ``--connections`` keep-alive connections (one connection first, for the unloaded latency).
+   The server's per-pool rate limit (by default 1,000 calls/s per worker, and a flow is two
+   calls of one pool) is turned off unless ``--rate-limits``: the bench measures the flows.
 
 It prints, per database and count, flows/s, p50/p99 of the flow and of each request, errors,
 how many identities the run created, the load average, how many sessions PostgreSQL opened
