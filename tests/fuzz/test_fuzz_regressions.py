@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
+from webfed.core.policy import (
+    AuthorizationRequest,
+    PolicyKind,
+    WebIdentityPrincipal,
+    evaluate,
+    parse_policy,
+)
+from webfed.core.policy.wildcard import compile_glob
 from webfed.errors import InvalidParameterValue, ServiceUnavailable
 from webfed.gateway.dynamodb_proxy import read_key_schema
 from webfed.gateway.s3_delete import delete_objects_checks
@@ -63,3 +74,55 @@ def test_describe_table_answer_read_from_bytes() -> None:
     )
     schema = read_key_schema(content)
     assert (schema.partition_key, schema.for_index("lsi")) == ("pk", "pk")
+
+
+def _cpu_seconds(run: object) -> float:
+    assert callable(run)
+    started = time.process_time()
+    run()
+    return time.process_time() - started
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "expected"),
+    [
+        ("sts:assu" + "*" * 18 + "tagsession", "sts:assumerolewithwebidentity", False),
+        ("sts:assu" + "*" * 18 + "tagsession", "sts:assumerole-tagsession", True),
+        ("*a" * 40 + "*c", "a" * 2000, False),
+        ("*a" * 40 + "*c", "a" * 2000 + "c", True),
+        ("*a?" * 40 + "*c", "a" * 2000, False),
+        ("arn:aws:s3:::b/" + "*?" * 30 + "z", "arn:aws:s3:::b/" + "x" * 500, False),
+    ],
+)
+def test_glob_matching_takes_linear_time(pattern: str, text: str, expected: bool) -> None:
+    """Globs became regexes (each ``*`` a ``.*``): ``sts:Assu****...TagSession`` took
+    exponential time against an action it does not match (the policy fuzzer's hang)."""
+    glob = compile_glob(pattern)
+    assert _cpu_seconds(lambda: glob.matches(text)) < 0.2
+    assert glob.matches(text) is expected
+
+
+def test_session_policy_with_many_wildcards_is_evaluated_at_once() -> None:
+    """A web identity caller writes its session policy: its wildcards must not stall STS."""
+    document = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:Get" + "*" * 30 + "Acl", "s3:" + "*a" * 30 + "*z"],
+                    "Resource": "arn:aws:s3:::b/" + "*a" * 30 + "*z",
+                    "Condition": {"StringLike": {"s3:prefix": "*a" * 30 + "*z"}},
+                }
+            ],
+        }
+    )
+    policy = parse_policy(document, PolicyKind.SESSION)
+    request = AuthorizationRequest.build(
+        WebIdentityPrincipal("accounts.google.com"),
+        "s3:" + "a" * 200,
+        "arn:aws:s3:::b/" + "a" * 500,
+        {"s3:prefix": "a" * 500},
+    )
+    assert _cpu_seconds(lambda: evaluate(request, identity=[policy], session=[policy])) < 0.2
+    assert not evaluate(request, identity=[policy], session=[policy]).allowed

@@ -23,7 +23,7 @@ from webfed.core.policy.variables import (
     parse_template,
     resolve,
 )
-from webfed.core.policy.wildcard import StaticGlob, combined_regex, compile_glob
+from webfed.core.policy.wildcard import StaticGlob, compile_glob
 
 __all__ = ["compile_actions", "compile_conditions", "compile_principal", "compile_resources"]
 
@@ -55,16 +55,15 @@ def compile_actions(value: JsonValue, element: str, *, sts_only: bool) -> Action
     """Compile ``Action``/``NotAction``: ``*`` or ``service:name`` (wildcards in the name only)."""
     sources = string_list(value, element)
     exact: set[str] = set()
-    wild: list[str] = []
+    wild: dict[str, StaticGlob] = {}
     for source in sources:
         _check_action(source, element, sts_only=sts_only)
         lowered = source.lower()
         if "*" in lowered or "?" in lowered:
-            wild.append(lowered)
+            wild.setdefault(lowered, compile_glob(lowered))
         else:
             exact.add(lowered)
-    pattern = combined_regex(wild) if wild else None
-    return ActionMatcher(tuple(sources), frozenset(exact), pattern)
+    return ActionMatcher(tuple(sources), frozenset(exact), tuple(wild.values()))
 
 
 def _check_action(source: str, element: str, *, sts_only: bool) -> None:

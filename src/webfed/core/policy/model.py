@@ -95,16 +95,16 @@ class Effect(Enum):
 
 @dataclass(frozen=True, slots=True)
 class ActionMatcher:
-    """``Action``/``NotAction`` values, lowercased: an exact set plus one escaped regex."""
+    """``Action``/``NotAction`` values, lowercased: an exact set plus the wildcard patterns."""
 
     sources: tuple[str, ...]
     exact: frozenset[str]
-    pattern: re.Pattern[str] | None
+    globs: tuple[StaticGlob, ...]
 
     def matches(self, action_lower: str) -> bool:
         if action_lower in self.exact:
             return True
-        return self.pattern is not None and self.pattern.fullmatch(action_lower) is not None
+        return any(glob.matches(action_lower) for glob in self.globs)
 
 
 @dataclass(frozen=True, slots=True)

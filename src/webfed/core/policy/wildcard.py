@@ -7,14 +7,17 @@ including ``/``; ``?`` matches exactly one character. Every other character stan
 A pattern is held as a tuple of *tokens*: literal strings and the two :class:`Wildcard` values.
 A literal may contain ``*`` or ``?`` (written ``${*}`` / ``${?}`` in the policy): being inside a
 literal it matches only itself. Static patterns compile once into a :class:`StaticGlob` (exact
-comparison, prefix test, or a regex whose every literal character is escaped); patterns built at
+comparison, prefix and suffix test, or the chunk and token matchers below); patterns built at
 request time, after policy variables are substituted, go through :func:`match_tokens`, a linear
 matcher that builds nothing.
+
+No pattern becomes a regex: a backtracking regex engine takes exponential time on globs such as
+``s3:a**********b`` or ``*a*a*a*a*a*a*a*a*c`` (each ``*`` a ``.*``), and policies, session
+policies included, are written by callers.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from enum import Enum
 
@@ -22,7 +25,6 @@ __all__ = [
     "StaticGlob",
     "Token",
     "Wildcard",
-    "combined_regex",
     "compile_glob",
     "has_wildcards",
     "join_tokens",
@@ -164,7 +166,7 @@ def _match_characters(tokens: Sequence[Token], text: str) -> bool:
 class StaticGlob:
     """A pattern known at parse time, compiled to the cheapest test that decides it."""
 
-    __slots__ = ("_literal", "_regex", "_suffix", "matches", "source")
+    __slots__ = ("_chunks", "_literal", "_suffix", "_tokens", "matches", "source")
 
     matches: Callable[[str], bool]
 
@@ -172,19 +174,23 @@ class StaticGlob:
         self.source = source
         self._literal = ""
         self._suffix = ""
-        self._regex: re.Pattern[str] | None = None
+        self._chunks: tuple[str, ...] = ()
         merged = join_tokens(tokens)
+        self._tokens = merged
         if not has_wildcards(merged):
             self._literal = str(merged[0]) if merged else ""
             self.matches = self._equals
         elif merged == (Wildcard.ANY,):
             self.matches = _always
-        elif Wildcard.ONE not in merged and merged.count(Wildcard.ANY) == 1:
-            self._literal, self._suffix = _chunks_between_stars(merged)
-            self.matches = self._affixes
+        elif Wildcard.ONE not in merged:
+            self._chunks = tuple(_chunks_between_stars(merged))
+            if len(self._chunks) == 2:
+                self._literal, self._suffix = self._chunks
+                self.matches = self._affixes
+            else:
+                self.matches = self._in_order
         else:
-            self._regex = re.compile(_regex_source(merged), re.DOTALL)
-            self.matches = self._search
+            self.matches = self._by_character
 
     def __repr__(self) -> str:
         return f"StaticGlob({self.source!r})"
@@ -199,35 +205,18 @@ class StaticGlob:
             and text.endswith(self._suffix)
         )
 
-    def _search(self, text: str) -> bool:
-        assert self._regex is not None
-        return self._regex.fullmatch(text) is not None
+    def _in_order(self, text: str) -> bool:
+        return match_chunks(self._chunks, text)
+
+    def _by_character(self, text: str) -> bool:
+        return _match_characters(self._tokens, text)
 
 
 def _always(text: str) -> bool:
     return True
 
 
-def _regex_source(tokens: Sequence[Token]) -> str:
-    """A regex for tokens: every literal escaped, ``*`` → ``.*``, ``?`` → ``.``."""
-    pieces = []
-    for token in tokens:
-        if token is Wildcard.ANY:
-            pieces.append(".*")
-        elif token is Wildcard.ONE:
-            pieces.append(".")
-        else:
-            pieces.append(re.escape(str(token)))
-    return "".join(pieces)
-
-
 def compile_glob(source: str, *, lowercase: bool = False) -> StaticGlob:
     """Compile raw pattern text (``*`` and ``?`` are wildcards); optionally case-folded."""
     text = source.lower() if lowercase else source
     return StaticGlob(source, tokenize(text))
-
-
-def combined_regex(sources: Sequence[str]) -> re.Pattern[str]:
-    """One escaped alternation for several static patterns (used for action lists)."""
-    alternatives = (_regex_source(join_tokens(tokenize(source))) for source in sources)
-    return re.compile("|".join(f"(?:{alternative})" for alternative in alternatives), re.DOTALL)
