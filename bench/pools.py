@@ -482,7 +482,11 @@ def run_database(
         upgrade(database_url, data_dir)
         with serve(database_url, data_dir, args.workers) as server:
             pool = set_up_pool(server[0], issuer)
-        print(f"{kind}: pool {pool.pool_id}, logins of provider {pool.provider}", flush=True)
+        print(
+            f"{kind}: pool {pool.pool_id}, logins of provider {pool.provider}, "
+            f"authenticated role {pool.role_arn}",
+            flush=True,
+        )
         target = SeedTarget(database_url, pool.account_id, REGION, pool.pool_id, pool.provider)
         seeded = 0
         for count in counts:
