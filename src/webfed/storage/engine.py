@@ -33,6 +33,11 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_MS = 30_000
+# Connections each process keeps open, and how many more it may open under a burst. A worker
+# serves many requests at once; with SQLAlchemy's default of 5 + 10, a busy worker opened and
+# closed PostgreSQL sessions continuously (bench/pools.py: ~30 a second, each ~6 ms).
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
 WRITE_OPTION = "webfed_write"
 _ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "psycopg"}
 _SYNC_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
@@ -91,7 +96,12 @@ def _install_sqlite_events(engine: Engine) -> None:
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for ``url`` with webfed's per-connection settings installed."""
     parsed = parse_database_url(url)
-    engine = create_async_engine(parsed, pool_pre_ping=not is_sqlite(parsed))
+    engine = create_async_engine(
+        parsed,
+        pool_pre_ping=not is_sqlite(parsed),
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+    )
     if is_sqlite(parsed):
         _install_sqlite_events(engine.sync_engine)
     return engine

@@ -108,10 +108,16 @@ class Identity:
     create_date: datetime
     last_modified_date: datetime
     merged_into: str | None = None
+    # The ``login_key`` of every linked login (``identity_schema.login_key``): lets the flows
+    # check that a login is this identity's without another query. Empty when not loaded.
+    login_keys: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @property
     def disabled(self) -> bool:
         return self.merged_into is not None
+
+    def has_login(self, key: str) -> bool:
+        return key in self.login_keys
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,7 +66,9 @@ def _not_found(identity_id: str) -> ResourceNotFound:
     return ResourceNotFound(f"Identity {identity_id} does not exist.")
 
 
-def _identity(row: Row[tuple[object, ...]], logins: Sequence[str]) -> Identity:
+def _identity(
+    row: Row[tuple[object, ...]], logins: Sequence[str], login_keys: Sequence[str] = ()
+) -> Identity:
     mapping = row._mapping
     merged = mapping["merged_into"]
     return Identity(
@@ -77,6 +79,7 @@ def _identity(row: Row[tuple[object, ...]], logins: Sequence[str]) -> Identity:
         create_date=mapping["create_date"],
         last_modified_date=mapping["last_modified_date"],
         merged_into=None if merged is None else str(merged),
+        login_keys=frozenset(login_keys),
     )
 
 
@@ -95,26 +98,42 @@ async def _providers_of(
 
 
 _LINKED = identity_logins.alias("linked")
+_KEY = identity_logins.alias("key")
 
 
-def _with_providers(query: sa.Select[tuple[object, ...]]) -> sa.Select[tuple[object, ...]]:
-    """``query`` (selecting from ``identities``) with one row per linked provider (or one row
-    with ``provider`` NULL): an identity and its providers in one round trip."""
-    return query.add_columns(_LINKED.c.provider.label("linked_provider")).outerjoin(
-        _LINKED, _LINKED.c.identity_id == identities.c.identity_id
-    )
+def _with_logins(query: sa.Select[tuple[object, ...]]) -> sa.Select[tuple[object, ...]]:
+    """``query`` (selecting from ``identities``) with one row per linked login (or one row with
+    NULLs): an identity, its providers and its login keys in one round trip."""
+    return query.add_columns(
+        _LINKED.c.provider.label("linked_provider"), _LINKED.c.login_key.label("linked_key")
+    ).outerjoin(_LINKED, _LINKED.c.identity_id == identities.c.identity_id)
+
+
+# Built once: the flows run these on every call, and building a select costs more than
+# running it on an indexed row.
+_BY_ID = _with_logins(
+    sa.select(identities).where(identities.c.identity_id == sa.bindparam("identity_id"))
+)
+_BY_LOGIN = _with_logins(
+    sa.select(identities)
+    .join(_KEY, _KEY.c.identity_id == identities.c.identity_id)
+    .where(_KEY.c.pool_id == sa.bindparam("pool_id"), _KEY.c.login_key == sa.bindparam("key"))
+)
 
 
 def _one(rows: Sequence[Row[tuple[object, ...]]]) -> Identity | None:
     if not rows:
         return None
-    providers = [str(row.linked_provider) for row in rows if row.linked_provider is not None]
-    return _identity(rows[0], providers)
+    linked = [row for row in rows if row.linked_provider is not None]
+    return _identity(
+        rows[0],
+        [str(row.linked_provider) for row in linked],
+        [str(row.linked_key) for row in linked],
+    )
 
 
 async def _load(connection: AsyncConnection, identity_id: str) -> Identity | None:
-    query = _with_providers(sa.select(identities).where(identities.c.identity_id == identity_id))
-    return _one((await connection.execute(query)).all())
+    return _one((await connection.execute(_BY_ID, {"identity_id": identity_id})).all())
 
 
 async def _owner_of_login(
@@ -155,14 +174,9 @@ class IdentityRepository:
     async def find_by_login(self, pool_id: str, provider: str, subject: str) -> Identity | None:
         """The identity login ``(provider, subject)`` of the pool is linked to, if any (one
         query: the login's primary key, its identity, the identity's providers)."""
-        key = identity_logins.alias("key")
-        query = _with_providers(
-            sa.select(identities)
-            .join(key, key.c.identity_id == identities.c.identity_id)
-            .where(key.c.pool_id == pool_id, key.c.login_key == login_key(provider, subject))
-        )
+        values = {"pool_id": pool_id, "key": login_key(provider, subject)}
         async with self._db.read() as connection:
-            return _one((await connection.execute(query)).all())
+            return _one((await connection.execute(_BY_LOGIN, values)).all())
 
     async def logins_of(self, identity_id: str, provider: str) -> tuple[str, ...]:
         """The subjects of ``provider`` linked to the identity (developer user identifiers)."""

@@ -40,6 +40,7 @@ from webfed.core.oidc import JsonValue
 from webfed.errors import InvalidParameterException, NotAuthorized, ResourceNotFound
 from webfed.issuer.tokens import OPEN_ID_TOKEN_LIFETIME, mint_identity_token
 from webfed.storage.identity_models import Identity, IdentityPool
+from webfed.storage.identity_schema import login_key
 
 __all__ = [
     "POOL_ARN_CLAIM",
@@ -204,8 +205,8 @@ async def unlink_identity(ctx: CallContext, params: Params) -> Result:
     owned = [
         login
         for login in logins
-        if (login.subject if login.is_identity_token else await _owner(ctx, pool, login))
-        == identity.identity_id
+        if (login.is_identity_token and login.subject == identity.identity_id)
+        or identity.has_login(login_key(login.provider, login.subject))
     ]
     if not owned:
         raise NotAuthorized(
@@ -220,8 +221,3 @@ async def unlink_identity(ctx: CallContext, params: Params) -> Result:
             )
         await ctx.store.identities.unlink(identity.identity_id, str(provider), None, ctx.now)
     return {}
-
-
-async def _owner(ctx: CallContext, pool: IdentityPool, login: VerifiedLogin) -> str | None:
-    found = await ctx.store.identities.find_by_login(pool.pool_id, login.provider, login.subject)
-    return None if found is None else found.identity_id

@@ -29,6 +29,7 @@ from webfed.api.cognito_identity.pools import new_pool_id
 from webfed.api.context import CallContext
 from webfed.errors import NotAuthorized, ResourceConflict, ResourceNotFound
 from webfed.storage.identity_models import Identity, IdentityPool
+from webfed.storage.identity_schema import login_key
 
 __all__ = [
     "LOGINS_DO_NOT_MATCH",
@@ -83,14 +84,25 @@ async def claimed_identity(
 
 
 async def _owners(
-    ctx: CallContext, pool: IdentityPool, logins: Sequence[VerifiedLogin]
+    ctx: CallContext,
+    pool: IdentityPool,
+    logins: Sequence[VerifiedLogin],
+    claimed: Identity | None,
 ) -> tuple[dict[str, Identity], list[VerifiedLogin]]:
-    """The identities the logins already belong to (by id), and the logins that are free."""
+    """The identities the logins already belong to (by id), and the logins that are free.
+
+    A login of the claimed identity is recognised from the login keys loaded with it, so the
+    usual call (an identity and its own login) reads nothing more."""
     owners: dict[str, Identity] = {}
     free: list[VerifiedLogin] = []
     for login in logins:
         if login.is_identity_token:
-            owner = await claimed_identity(ctx, pool, login.subject)
+            if claimed is not None and login.subject == claimed.identity_id:
+                owner = claimed
+            else:
+                owner = await claimed_identity(ctx, pool, login.subject)
+        elif claimed is not None and claimed.has_login(login_key(login.provider, login.subject)):
+            owner = claimed
         else:
             found = await ctx.store.identities.find_by_login(
                 pool.pool_id, login.provider, login.subject
@@ -155,7 +167,7 @@ async def identity_for_logins(
     linked yet. ``vouched``: the caller (a developer backend, signed) already proved the claimed
     identity is the user's, so its own logins need not be among ``logins``.
     """
-    owners, free = await _owners(ctx, pool, logins)
+    owners, free = await _owners(ctx, pool, logins, claimed)
     if claimed is not None and claimed.logins and not vouched and claimed.identity_id not in owners:
         raise NotAuthorized(
             LOGINS_DO_NOT_MATCH,
@@ -174,9 +186,13 @@ async def identity_for_logins(
     survivor = _survivor(claimed, owners)
     if claimed is not None:
         owners.setdefault(claimed.identity_id, claimed)
-    for identity in owners.values():
-        if identity.identity_id != survivor.identity_id:
-            await _merge(ctx, identity, survivor)
+    merged = [
+        identity for identity in owners.values() if identity.identity_id != survivor.identity_id
+    ]
+    if not merged and not free:
+        return survivor  # nothing written: the identity as read
+    for identity in merged:
+        await _merge(ctx, identity, survivor)
     await _link_free(ctx, survivor, free)
     return await claimed_identity(ctx, pool, survivor.identity_id)
 
