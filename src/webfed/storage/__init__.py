@@ -82,6 +82,7 @@ class Store:
             await connection.execute(sa.text("SELECT 1"))
 
     async def close(self) -> None:
+        self._db.close_local()
         await self._db.engine.dispose()
 
     def __repr__(self) -> str:

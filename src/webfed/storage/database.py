@@ -9,14 +9,16 @@ writer, and the revision moves exactly when something changed.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from webfed.storage.engine import WRITE_OPTION
+from webfed.storage.engine import WRITE_OPTION, create_local_reader
 from webfed.storage.schema import account_revisions
 
 __all__ = ["Database"]
@@ -28,6 +30,30 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._local: Engine | None = None
+        self._local_ready = False
+
+    async def rows(
+        self, statement: sa.Executable, params: Mapping[str, object]
+    ) -> Sequence[sa.Row[Any]]:
+        """The rows of one read-only statement, in a read of its own (the identity-pool flows'
+        lookups). On SQLite it runs in this thread on a blocking connection
+        (:func:`~webfed.storage.engine.create_local_reader`); elsewhere in :meth:`read`."""
+        if not self._local_ready:
+            self._local, self._local_ready = create_local_reader(self.engine), True
+        if self._local is not None:
+            try:
+                with self._local.connect() as connection:
+                    return connection.execute(statement, params).all()
+            except sa.exc.OperationalError:
+                pass  # busy or unavailable here: the asynchronous path waits properly
+        async with self.read() as connection:
+            return (await connection.execute(statement, params)).all()
+
+    def close_local(self) -> None:
+        if self._local is not None:
+            self._local.dispose()
+        self._local, self._local_ready = None, False
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

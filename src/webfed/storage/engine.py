@@ -26,6 +26,7 @@ __all__ = [
     "BUSY_TIMEOUT_MS",
     "WRITE_OPTION",
     "create_engine",
+    "create_local_reader",
     "create_sync_engine",
     "is_sqlite",
     "parse_database_url",
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_MS = 30_000
+LOCAL_READER_BUSY_TIMEOUT_MS = 50
 # Connections each process keeps open, and how many more it may open under a burst. A worker
 # serves many requests at once; with SQLAlchemy's default of 5 + 10, a busy worker opened and
 # closed PostgreSQL sessions continuously (bench/pools.py: ~30 a second, each ~6 ms).
@@ -114,3 +116,30 @@ def create_sync_engine(url: str) -> Engine:
     if is_sqlite(parsed):
         _install_sqlite_events(engine)
     return engine
+
+
+def create_local_reader(engine: AsyncEngine) -> Engine | None:
+    """For a SQLite file, a blocking engine with one connection, used from the event loop's own
+    thread for single indexed reads on hot paths (:meth:`Database.rows`): such a read takes
+    tens of microseconds, less than aiosqlite's hand-offs to its thread and back. WAL readers
+    never wait for writers. ``None`` for PostgreSQL and in-memory databases."""
+    url = engine.url
+    if not is_sqlite(url) or url.database in (None, "", ":memory:"):
+        return None
+    local = sa.create_engine(
+        sync_url(url),
+        poolclass=sa.pool.StaticPool,
+        connect_args={"check_same_thread": False},
+    )
+    _install_sqlite_events(local)
+    event.listen(local, "connect", _short_busy_timeout)
+    return local
+
+
+def _short_busy_timeout(dbapi_connection: Any, _record: object) -> None:
+    """The local reader blocks the event loop while it waits: never long (WAL readers wait only
+    in rare cases, such as a truncating checkpoint); :meth:`Database.rows` then reads the slow
+    way instead."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={LOCAL_READER_BUSY_TIMEOUT_MS}")
+    cursor.close()

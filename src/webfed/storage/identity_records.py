@@ -168,15 +168,13 @@ class IdentityRepository:
 
     async def find(self, identity_id: str) -> Identity | None:
         """The identity in whatever account holds it (for the unsigned flows)."""
-        async with self._db.read() as connection:
-            return await _load(connection, identity_id)
+        return _one(await self._db.rows(_BY_ID, {"identity_id": identity_id}))
 
     async def find_by_login(self, pool_id: str, provider: str, subject: str) -> Identity | None:
         """The identity login ``(provider, subject)`` of the pool is linked to, if any (one
         query: the login's primary key, its identity, the identity's providers)."""
         values = {"pool_id": pool_id, "key": login_key(provider, subject)}
-        async with self._db.read() as connection:
-            return _one((await connection.execute(_BY_LOGIN, values)).all())
+        return _one(await self._db.rows(_BY_LOGIN, values))
 
     async def logins_of(self, identity_id: str, provider: str) -> tuple[str, ...]:
         """The subjects of ``provider`` linked to the identity (developer user identifiers)."""
