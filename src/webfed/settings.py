@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # (docs/issuer.md) and the sealing keys' grace (docs/credentials.md) count on that.
     key_reload_seconds: float = Field(default=60.0, gt=0, le=60)
 
+    # Browser origins allowed to call the AWS endpoint (comma-separated; "*" any, as AWS's
+    # endpoints answer; empty: no CORS). Nothing is ever sent in credentials mode.
+    cors_origins: str = "*"
+
     # Identity pools: the lifetime of GetCredentialsForIdentity's credentials (AWS: one hour).
     # Shorter values exist for tests and demos that exercise the SDKs' credential refresh.
     identity_pool_credentials_seconds: int = Field(default=3600, ge=60, le=3600)

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from webfed import devidp
 from webfed.admin import AdminCredentials
 from webfed.api import cognito_identity, iam, sts
+from webfed.gateway.cors import CorsPolicy
 from webfed.http import decision, health, metrics
 from webfed.http.dispatch import handle_aws_request
 from webfed.http.front import AwsFrontDoor
@@ -102,4 +103,5 @@ def create_app_from_env() -> AwsFrontDoor:
     admin = AdminCredentials(
         settings.admin_access_key_id, settings.admin_secret_access_key.get_secret_value()
     )
-    return AwsFrontDoor(create_app(settings, admin))
+    cors = CorsPolicy.of(settings.cors_origins.split(","))
+    return AwsFrontDoor(create_app(settings, admin), cors)
