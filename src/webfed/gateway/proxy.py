@@ -213,10 +213,13 @@ async def relay_response(
     head_only: bool = False,
 ) -> None:
     """Send the upstream's status, headers and raw body to the client, piece by piece."""
+    # The gateway answers CORS itself (``extra_headers``); an upstream's own CORS headers would
+    # duplicate ``Access-Control-Allow-Origin``, which browsers refuse.
     headers = [
         (name, value)
         for name, value in response.headers
-        if name.decode("latin-1").lower() not in _RESPONSE_DROPPED
+        if (lowered := name.decode("latin-1").lower()) not in _RESPONSE_DROPPED
+        and not lowered.startswith("access-control-")
     ]
     await send(
         {
