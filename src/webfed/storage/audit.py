@@ -12,19 +12,16 @@ warm however busy the trail is.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webfed.audit.event import AuditEvent
 from webfed.storage.database import Database
-from webfed.storage.engine import WRITE_OPTION
 from webfed.storage.schema import UtcDateTime, metadata
 
 __all__ = ["AuditRepository", "StoredAuditEvent", "audit_events"]
@@ -152,13 +149,6 @@ class AuditRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._db.engine.connect() as connection:
-            await connection.execution_options(**{WRITE_OPTION: True})
-            async with connection.begin():
-                yield connection
-
     async def insert_many(self, events: Sequence[AuditEvent]) -> None:
         """Store ``events`` in one transaction: one ``INSERT`` statement, executed for many rows
         (the driver's ``executemany``), :data:`INSERT_CHUNK` rows at a time. The statement is
@@ -167,7 +157,7 @@ class AuditRepository:
         holds the event loop (and the requests waiting on it) for long."""
         if not events:
             return
-        async with self._write() as connection:
+        async with self._db.plain_write() as connection:
             for chunk in _chunks(events, INSERT_CHUNK):
                 await connection.execute(_INSERT, [_row(event) for event in chunk])
 
@@ -210,7 +200,7 @@ class AuditRepository:
                 .where(audit_events.c.event_time < before)
                 .limit(PRUNE_CHUNK)
             )
-            async with self._write() as connection:
+            async with self._db.plain_write() as connection:
                 result = await connection.execute(
                     sa.delete(audit_events).where(audit_events.c.id.in_(oldest.scalar_subquery()))
                 )

@@ -64,10 +64,17 @@ class Database:
     @asynccontextmanager
     async def write(self, account_id: str) -> AsyncIterator[AsyncConnection]:
         """A write transaction for ``account_id``: serialised per account, revision bumped."""
+        async with self.plain_write() as connection:
+            await self._bump_revision(connection, account_id)
+            yield connection
+
+    @asynccontextmanager
+    async def plain_write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction that leaves the IAM revision alone (keys, audit events,
+        identities, revocations: nothing the IAM caches hold); ``BEGIN IMMEDIATE`` on SQLite."""
         async with self.engine.connect() as connection:
             await connection.execution_options(**{WRITE_OPTION: True})
             async with connection.begin():
-                await self._bump_revision(connection, account_id)
                 yield connection
 
     async def _bump_revision(self, connection: AsyncConnection, account_id: str) -> None:

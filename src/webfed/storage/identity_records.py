@@ -22,8 +22,7 @@ they rely on the primary keys instead.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -33,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webfed.errors import InvalidParameterException, ResourceConflict, ResourceNotFound
 from webfed.storage.database import Database
-from webfed.storage.engine import WRITE_OPTION
 from webfed.storage.identity_models import Identity, IdentityPage
 from webfed.storage.identity_schema import identities, identity_logins, login_key
 from webfed.storage.pagination import sortable
@@ -151,13 +149,6 @@ class IdentityRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._db.engine.connect() as connection:
-            await connection.execution_options(**{WRITE_OPTION: True})
-            async with connection.begin():
-                yield connection
-
     async def get(self, account_id: str, identity_id: str) -> Identity:
         """The identity, which must belong to a pool of ``account_id``."""
         async with self._db.read() as connection:
@@ -194,7 +185,7 @@ class IdentityRepository:
     ) -> Identity:
         """A new identity with no login (a guest)."""
         try:
-            async with self._write() as connection:
+            async with self._db.plain_write() as connection:
                 await self._insert_identity(connection, account_id, pool_id, identity_id, now)
         except IntegrityError as error:  # the pool was deleted meanwhile (its foreign key)
             raise _pool_gone(pool_id) from error
@@ -220,7 +211,7 @@ class IdentityRepository:
         if existing is not None:
             return existing, False
         try:
-            async with self._write() as connection:
+            async with self._db.plain_write() as connection:
                 await self._insert_identity(connection, account_id, pool_id, new_identity_id, now)
                 await _insert_login(connection, pool_id, provider, subject, new_identity_id, now)
         except IntegrityError as error:
@@ -266,7 +257,7 @@ class IdentityRepository:
         """
         _check_login(provider, subject)
         try:
-            async with self._write() as connection:
+            async with self._db.plain_write() as connection:
                 identity = await self._require_enabled(connection, identity_id)
                 await self._check_link(connection, identity, provider, subject, one_per_provider)
                 owner = await _owner_of_login(connection, identity.pool_id, provider, subject)
@@ -307,7 +298,7 @@ class IdentityRepository:
 
     async def merge(self, source_id: str, survivor_id: str, now: datetime) -> Identity:
         """Move the source's logins to the survivor and disable the source (pointing at it)."""
-        async with self._write() as connection:
+        async with self._db.plain_write() as connection:
             source = await self._require_enabled(connection, source_id)
             survivor = await self._require_enabled(connection, survivor_id)
             if source.pool_id != survivor.pool_id or source_id == survivor_id:
@@ -341,7 +332,7 @@ class IdentityRepository:
         Returns how many were removed. The login is free afterwards: the next ``GetId`` with it
         creates a new identity (``UnlinkIdentity``, ``UnlinkDeveloperIdentity``).
         """
-        async with self._write() as connection:
+        async with self._db.plain_write() as connection:
             await self._require_enabled(connection, identity_id)
             query = sa.delete(identity_logins).where(
                 identity_logins.c.identity_id == identity_id,
@@ -382,7 +373,7 @@ class IdentityRepository:
     async def delete_many(self, account_id: str, identity_ids: Sequence[str]) -> tuple[str, ...]:
         """Delete the identities (and their logins); returns the ids not found in the account."""
         wanted = list(dict.fromkeys(identity_ids))
-        async with self._write() as connection:
+        async with self._db.plain_write() as connection:
             query = sa.select(identities.c.identity_id).where(
                 identities.c.identity_id.in_(wanted), identities.c.account_id == account_id
             )

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -23,7 +21,6 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webfed.core.keys import (
     RETIRED_KEY_GRACE,
@@ -37,7 +34,6 @@ from webfed.core.keys import (
 )
 from webfed.errors import MasterKeyError
 from webfed.storage.database import Database
-from webfed.storage.engine import WRITE_OPTION
 from webfed.storage.schema import UtcDateTime, metadata
 
 __all__ = [
@@ -110,13 +106,6 @@ class SealingKeyRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._db.engine.connect() as connection:
-            await connection.execution_options(**{WRITE_OPTION: True})
-            async with connection.begin():
-                yield connection
-
     async def list(self, purpose: str = SEALING) -> tuple[StoredKey, ...]:
         """Every key of ``purpose``, oldest first."""
         query = (
@@ -130,23 +119,23 @@ class SealingKeyRepository:
 
     async def add(self, key: StoredKey) -> None:
         """Insert a key; ``IntegrityError`` if its id exists or another key is already current."""
-        async with self._write() as connection:
+        async with self._db.plain_write() as connection:
             await connection.execute(sa.insert(sealing_keys).values(**_values(key)))
 
     async def retire(self, key_id: str, *, now: datetime, not_after: datetime) -> None:
         """Mark a key retired; it keeps unsealing until ``not_after``. Idempotent."""
-        async with self._write() as connection:
+        async with self._db.plain_write() as connection:
             await connection.execute(_retire_statement(now, not_after, key_id=key_id))
 
     async def replace_current(self, key: StoredKey, *, now: datetime, not_after: datetime) -> None:
         """In one transaction: retire the current key of ``key.purpose`` and add ``key``."""
-        async with self._write() as connection:
+        async with self._db.plain_write() as connection:
             await connection.execute(_retire_statement(now, not_after, purpose=key.purpose))
             await connection.execute(sa.insert(sealing_keys).values(**_values(key)))
 
     async def prune(self, now: datetime, purpose: str = SEALING) -> int:
         """Delete keys whose grace period has ended; return how many."""
-        async with self._write() as connection:
+        async with self._db.plain_write() as connection:
             result = await connection.execute(
                 sa.delete(sealing_keys).where(
                     sealing_keys.c.purpose == purpose, sealing_keys.c.not_after <= now

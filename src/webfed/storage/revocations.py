@@ -14,8 +14,6 @@ keys, they do not touch the per-account IAM revision).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -24,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from webfed.revocation import PRUNE_AFTER, RevocationKind, RevocationRule
 from webfed.storage.database import Database
-from webfed.storage.engine import WRITE_OPTION
 from webfed.storage.schema import UtcDateTime, metadata
 
 __all__ = ["RevocationRepository", "session_revocations"]
@@ -67,13 +64,6 @@ class RevocationRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._db.engine.connect() as connection:
-            await connection.execution_options(**{WRITE_OPTION: True})
-            async with connection.begin():
-                yield connection
-
     async def add(
         self,
         *,
@@ -95,7 +85,7 @@ class RevocationRepository:
             "created_at": now,
             "reason": reason,
         }
-        async with self._write() as connection:
+        async with self._db.plain_write() as connection:
             pruned = await _prune(connection, now)
             inserted = await connection.execute(
                 sa.insert(session_revocations)
@@ -145,7 +135,7 @@ class RevocationRepository:
 
     async def prune(self, now: datetime) -> int:
         """Delete the rules every session of which has expired by ``now``; how many."""
-        async with self._write() as connection:
+        async with self._db.plain_write() as connection:
             return await _prune(connection, now)
 
 
