@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from webfed.api.context import CallContext, Params
 from webfed.core.arn import ArnError, parse_arn
+from webfed.core.oidc import COGNITO_PROVIDER_KEY
 from webfed.errors import InvalidInput, InvalidParameterException, ResourceNotFound
 from webfed.storage.identity_models import (
     CognitoProvider,
@@ -58,7 +59,7 @@ PUBLIC_PROVIDERS = frozenset(
         "www.digits.com",
     }
 )
-COGNITO_ISSUER = "cognito-identity.amazonaws.com"
+COGNITO_ISSUER = COGNITO_PROVIDER_KEY
 MAX_POOL_TAGS = 50
 MAX_USER_POOL_PROVIDERS = 50
 _USER_POOL = re.compile(r"cognito-idp\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P=region)_\w+")

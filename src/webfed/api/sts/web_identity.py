@@ -37,6 +37,7 @@ from webfed.api.sts.sessions import (
 from webfed.core.credentials import SessionContext, WebIdentity
 from webfed.core.entities import OidcProvider, Role
 from webfed.core.oidc import (
+    COGNITO_PROVIDER_KEY,
     TrustedProvider,
     UnverifiedToken,
     ValidatedToken,
@@ -58,7 +59,7 @@ __all__ = ["assume_role_with_web_identity", "federated_principal", "trust_contex
 
 ACTION = "sts:AssumeRoleWithWebIdentity"
 #: The name trust and permission policies use for webfed's own issuer (AWS's name for Cognito's).
-COGNITO_IDENTITY = "cognito-identity.amazonaws.com"
+COGNITO_IDENTITY = COGNITO_PROVIDER_KEY
 #: Credentials from an identity pool's token last at most an hour (``GetOpenIdTokenForDeveloper
 #: Identity``'s ``TokenDuration`` documentation).
 IDENTITY_POOL_MAXIMUM = 3600

@@ -15,7 +15,12 @@ The checks, their order and the errors are listed in ``docs/oidc.md``.
 from __future__ import annotations
 
 from webfed.core.oidc.claims import CLOCK_SKEW_SECONDS
-from webfed.core.oidc.context import GOOGLE_PROVIDER_KEY, provider_key, web_identity_condition_keys
+from webfed.core.oidc.context import (
+    COGNITO_PROVIDER_KEY,
+    GOOGLE_PROVIDER_KEY,
+    provider_key,
+    web_identity_condition_keys,
+)
 from webfed.core.oidc.json_values import JsonObject, JsonValue
 from webfed.core.oidc.keys import (
     ALLOWED_ALGORITHMS,
@@ -33,6 +38,7 @@ from webfed.core.oidc.validate import TrustedProvider, unknown_provider, validat
 __all__ = [
     "ALLOWED_ALGORITHMS",
     "CLOCK_SKEW_SECONDS",
+    "COGNITO_PROVIDER_KEY",
     "GOOGLE_PROVIDER_KEY",
     "MAX_KEYS_PER_SET",
     "MAX_TOKEN_CHARS",

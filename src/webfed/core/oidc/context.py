@@ -17,9 +17,16 @@ from collections.abc import Mapping
 from webfed.core.oidc.json_values import JsonValue
 from webfed.core.oidc.result import ValidatedToken
 
-__all__ = ["GOOGLE_PROVIDER_KEY", "provider_key", "web_identity_condition_keys"]
+__all__ = [
+    "COGNITO_PROVIDER_KEY",
+    "GOOGLE_PROVIDER_KEY",
+    "provider_key",
+    "web_identity_condition_keys",
+]
 
 GOOGLE_PROVIDER_KEY = "accounts.google.com"
+#: The name policies use for identity-pool tokens (AWS's Cognito; webfed's own issuer).
+COGNITO_PROVIDER_KEY = "cognito-identity.amazonaws.com"
 # Names AWS gives a meaning to after the exchange (``id``, Amazon/Facebook ``app_id``/``user_id``):
 # never taken from a raw claim, so a claim cannot impersonate them.
 _RESERVED_CLAIMS = ("aud", "sub", "amr", "azp", "oaud", "id", "app_id", "user_id")
