@@ -74,8 +74,10 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None
     # Hand transaction control to SQLAlchemy's "begin" event below.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # The busy timeout first: switching a fresh file to WAL takes a lock, and a second process
+    # connecting at that moment must wait for it rather than fail with "database is locked".
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # IAM paths and prefixes are case-sensitive; SQLite's LIKE is not by default (PostgreSQL's is).
