@@ -13,6 +13,9 @@ Alembic runs synchronously: :func:`sync_url` derives the blocking driver from th
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -77,12 +80,31 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: object) -> None
     # The busy timeout first: switching a fresh file to WAL takes a lock, and a second process
     # connecting at that moment must wait for it rather than fail with "database is locked".
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # IAM paths and prefixes are case-sensitive; SQLite's LIKE is not by default (PostgreSQL's is).
     cursor.execute("PRAGMA case_sensitive_like=ON")
     cursor.close()
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """Turn on WAL journaling, waiting out other processes that are switching at the same time.
+
+    The switch holds a shared lock while it asks for an exclusive one. When two fresh
+    connections do that at once, SQLite answers one of them ``database is locked`` at once,
+    without calling the busy handler (waiting could deadlock), so the wait is ours to do. The
+    mode is stored in the file: once one process has switched, the others find WAL already on.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(random.uniform(0.005, 0.05))
 
 
 def _begin_sqlite_transaction(connection: Connection) -> None:
