@@ -24,7 +24,9 @@ from webfed.admin import AdminCredentials
 from webfed.authorizer import Authorizer
 from webfed.core import sigv4
 from webfed.core.credentials import SessionTokenCache
+from webfed.core.policy import DecisionKind
 from webfed.errors import WebfedError
+from webfed.gateway import metrics
 from webfed.gateway.checks import AccessCheck, ContextValue
 from webfed.settings import Settings
 from webfed.verify import (
@@ -112,7 +114,9 @@ class GatewayAccess:
         request_context: Mapping[str, ContextValue] | None = None,
     ) -> None:
         """Return if every check is allowed; else raise the first ``AccessDenied``."""
+        service = ""
         for check in checks:
+            service = check.action.partition(":")[0]
             context: dict[str, ContextValue] = dict(request_context or {})
             context.update(check.context)
             result = await self.authorizer.decide(
@@ -123,4 +127,8 @@ class GatewayAccess:
                 source_ip=source_ip,
                 secure_transport=secure_transport,
             )
-            result.raise_for_denial()
+            if not result.allowed:
+                metrics.observe_authorization(service, result.decision.kind)
+                result.raise_for_denial()
+        if service:
+            metrics.observe_authorization(service, DecisionKind.ALLOW)

@@ -8,30 +8,46 @@ body of the client's protocol, with a request id. Health is ``GET /__webfed/heal
 once started (bucket names start with a letter or digit, so this is never an S3 path);
 ``GET /__webfed/livez`` answers 200 while the process runs, and ``GET /__webfed/readyz`` 200
 only when started and the ``probe`` (the factory's: a database ping) finds nothing wrong, else
-503 with the reason in JSON, as ``webfed serve``'s ``/readyz`` does.
+503 with the reason in JSON, as ``webfed serve``'s ``/readyz`` does. ``GET /__webfed/metrics``
+serves the process's Prometheus metrics (:mod:`webfed.gateway.metrics`); every other request is
+counted there by operation and status when its answer is done.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
 from webfed.errors import InternalFailure, WebfedError
+from webfed.gateway import metrics
 from webfed.gateway.audit import GatewayRecord
 from webfed.gateway.body import ClientDisconnected, Receive
 from webfed.gateway.cors import CorsPolicy
 from webfed.gateway.errors import ErrorResponse, dynamodb_error, s3_error_response
 from webfed.gateway.proxy import Send
+from webfed.http.metrics import CONTENT_TYPE
 from webfed.logs import get_logger
 
-__all__ = ["HEALTH_PATH", "LIVENESS_PATH", "READINESS_PATH", "GatewayApp", "Handler"]
+__all__ = [
+    "HEALTH_PATH",
+    "LIVENESS_PATH",
+    "METRICS_PATH",
+    "READINESS_PATH",
+    "GatewayApp",
+    "Handler",
+]
 
 HEALTH_PATH = "/__webfed/healthz"
 LIVENESS_PATH = "/__webfed/livez"
 READINESS_PATH = "/__webfed/readyz"
+METRICS_PATH = "/__webfed/metrics"
+CLIENT_GONE = 499
+"""The status counted for a request whose client left before an answer was started."""
 _JSON = [(b"content-type", b"application/json")]
+_METRICS_HEADERS = [(b"content-type", CONTENT_TYPE.encode())]
 _log = get_logger("webfed.gateway")
 Scope = MutableMapping[str, Any]
 
@@ -67,6 +83,7 @@ class GatewayApp:
         self._probe = probe
         self._stopping = False
         self.handler: Handler | None = None
+        metrics.declare(service)
 
     async def startup(self) -> None:
         if self.handler is None:
@@ -126,6 +143,9 @@ class GatewayApp:
         if scope["path"] == READINESS_PATH:
             await _respond(send, await self._readiness())
             return
+        if scope["path"] == METRICS_PATH and scope["method"] == "GET":
+            await _respond(send, (200, _METRICS_HEADERS, metrics.render()))
+            return
         await self._dispatch(scope, receive, send, origin_text)
 
     async def _readiness(self) -> ErrorResponse:
@@ -143,12 +163,13 @@ class GatewayApp:
     async def _dispatch(
         self, scope: Scope, receive: Receive, send: Send, origin: str | None
     ) -> None:
-        started = False
+        began = time.perf_counter()
+        status = 0
 
         async def tracking_send(message: MutableMapping[str, Any]) -> None:
-            nonlocal started
+            nonlocal status
             if message["type"] == "http.response.start":
-                started = True
+                status = message["status"]
             await send(message)
 
         record = self._record(scope)
@@ -160,16 +181,20 @@ class GatewayApp:
             pass
         except WebfedError as error:
             record.error = error
-            if not started:
-                await self._error(send, error, record.request_id, origin, scope)
+            metrics.observe_rejection(self.service, error)
+            if not status:
+                await self._error(tracking_send, error, record.request_id, origin, scope)
         except Exception:
             _log.exception("gateway request failed", request_id=record.request_id)
             failure = InternalFailure("We encountered an internal error. Please try again.")
             record.error = failure
-            if not started:
-                await self._error(send, failure, record.request_id, origin, scope)
+            if not status:
+                await self._error(tracking_send, failure, record.request_id, origin, scope)
         if self._finished is not None:
             self._finished(record)
+        metrics.observe_request(
+            self.service, record.operation, status or CLIENT_GONE, time.perf_counter() - began
+        )
 
     def _record(self, scope: Scope) -> GatewayRecord:
         client = scope.get("client")

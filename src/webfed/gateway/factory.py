@@ -25,7 +25,9 @@ from webfed.gateway.cors import CorsPolicy
 from webfed.gateway.proxy import Upstream, upstream_origin
 from webfed.gateway.s3_proxy import S3Gateway
 from webfed.gateway.upstream import UpstreamCredentials
+from webfed.http import metrics
 from webfed.http.health import database_problem
+from webfed.jwks.cache import JwksCounters
 from webfed.master_key import MASTER_KEY_FILE, load_or_create_master_key
 from webfed.settings import Settings
 from webfed.storage import Store
@@ -53,6 +55,23 @@ class GatewayConfig:
     cors_origins: tuple[str, ...] = ()
     virtual_host_suffixes: tuple[str, ...] = ()
     audit: str = "errors"  # "all" requests, only "errors" (refusals, failures), or "off"
+
+
+class _NoIssuerKeys:
+    """A gateway verifies SigV4 only: it never fetches an issuer's keys."""
+
+    @property
+    def counters(self) -> JwksCounters:
+        return JwksCounters()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _MetricsSource:
+    """What the gateway's scrape reads at scrape time: its audit sink and database pool."""
+
+    audit: AuditSink
+    store: Store
+    jwks: _NoIssuerKeys
 
 
 def gateway_master_key(settings: Settings) -> MasterKey:
@@ -101,6 +120,9 @@ def build_gateway(
         await sink.start()
         opened.append(sink.aclose)
         sinks.append(sink)
+        source = _MetricsSource(sink, store, _NoIssuerKeys())
+        metrics.bind_runtime(source)
+        opened.append(_unbind(source))
         access = await GatewayAccess.open(settings, gateway_admin(settings))
         opened.append(access.close)
         rules = sigv4.S3_RULES if config.service == "s3" else sigv4.STANDARD_RULES
@@ -135,6 +157,13 @@ def build_gateway(
         return await database_problem(stores[0]) if stores else "starting"
 
     return GatewayApp(config.service, cors, start=start, stop=stop, finished=finished, probe=probe)
+
+
+def _unbind(source: _MetricsSource) -> Callable[[], Awaitable[None]]:
+    async def unbind() -> None:
+        metrics.unbind_runtime(source)
+
+    return unbind
 
 
 def _handler(

@@ -13,6 +13,7 @@ is relayed to the client as raw bytes (no decompression) as they arrive.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from urllib.parse import quote_from_bytes, urlsplit
 from webfed.core.sigv4 import SigningRules
 from webfed.core.sigv4.encoding import decode_component, wire_bytes
 from webfed.errors import ServiceUnavailable
+from webfed.gateway import metrics
 from webfed.gateway.http1 import Http1Pool, UpstreamError, UpstreamResponse
 from webfed.gateway.upstream import UpstreamCredentials, sign_upstream
 from webfed.logs import get_logger
@@ -198,11 +200,15 @@ class Upstream:
             now=self._clock(),
         )
         target = request_target(path, raw_query)
+        began = time.perf_counter()
         try:
-            return await self._pool.request(method, target, signed, body)
+            response = await self._pool.request(method, target, signed, body)
         except UpstreamError as error:
+            metrics.observe_upstream_error(self._service)
             _log.warning("upstream unreachable", error=str(error))
             raise ServiceUnavailable("The upstream service is unavailable.") from None
+        metrics.observe_upstream(self._service, time.perf_counter() - began, response.status_code)
+        return response
 
 
 async def relay_response(
