@@ -199,10 +199,7 @@ def boto3_p50(url: str, role_arn: str, tokens: list[str], calls: int) -> float:
 
 def _profile_workers(parent: int, seconds: float, out: Path) -> list[Path]:
     """py-spy samples of every worker of ``parent`` (uvicorn's children), in parallel."""
-    found = subprocess.run(
-        ["pgrep", "-P", str(parent)], check=False, capture_output=True, text=True
-    )
-    pids = [int(pid) for pid in found.stdout.split()] or [parent]
+    pids = _worker_pids(parent)
     spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
     outputs, runs = [], []
     for pid in pids:
@@ -264,6 +261,8 @@ def measure(
         spying = None
         if profile:  # starts sampling as the measured part of the load begins
             spying = pool.submit(_delayed_profile, process.pid, args.seconds, Path(scratch))
+        window = max(1.0, args.seconds - 1.0)
+        busy = pool.submit(_measured_cpu, process.pid, 1.5, window)
         result = run_load(
             host,
             int(port),
@@ -273,9 +272,40 @@ def measure(
             processes=args.processes,
         )
         print(result.report(f"{label}, {args.connections} connections"), flush=True)
+        cpu = busy.result() / window
+        per_request = 1e6 * cpu / result.rate if result.rate else float("nan")
+        print(f"{label}: server busy {cpu:.2f} cores, {per_request:,.0f} us CPU per request")
         if spying is not None:
             print_profile(spying.result())
     return result
+
+
+def _worker_pids(parent: int) -> list[int]:
+    found = subprocess.run(
+        ["pgrep", "-P", str(parent)], check=False, capture_output=True, text=True
+    )
+    return [int(pid) for pid in found.stdout.split()] or [parent]
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of ``pids`` so far (``/proc/PID/stat``, fields 14 and 15)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _measured_cpu(parent: int, warmup: float, seconds: float) -> float:
+    """The webfed workers' CPU seconds over the measured part of the load (after warm-up)."""
+    pids = _worker_pids(parent)
+    time.sleep(warmup)
+    before = _cpu_seconds(pids)
+    time.sleep(seconds)
+    return _cpu_seconds(pids) - before
 
 
 def _delayed_profile(parent: int, seconds: float, out: Path) -> list[Path]:
