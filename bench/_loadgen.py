@@ -59,6 +59,13 @@ class LoadResult:
     first_error: str = ""
     step_latencies_ms: Sequence[Sequence[float]] = field(default=(), repr=False)
     """For :func:`run_flows`: the latencies of each step of the counted flows, by step index."""
+    client_cpu_seconds: float = 0.0
+    """CPU time the load generator's own processes spent during the measured window: it shares
+    the cores with the server, so what it costs per request bounds what the server can get."""
+
+    @property
+    def client_cpu_per_request_us(self) -> float:
+        return 1e6 * self.client_cpu_seconds / self.requests if self.requests else float("nan")
 
     @property
     def rate(self) -> float:
@@ -109,6 +116,16 @@ class _Tally:
     done: int = 0
     errors: int = 0
     first_error: str = ""
+    cpu_start: float = 0.0
+
+
+def _loop_time_at(moment: float) -> float:
+    """The event loop's clock reading at ``moment`` of ``time.perf_counter``."""
+    return asyncio.get_running_loop().time() + (moment - time.perf_counter())
+
+
+def _note_cpu_start(tally: _Tally) -> None:
+    tally.cpu_start = time.process_time()
 
 
 async def _connection(
@@ -163,12 +180,13 @@ async def _run_process(
     warmup: float,
     seconds: float,
     expect: int,
-) -> tuple[int, int, float, array[float], str]:
+) -> tuple[int, int, float, array[float], str, float]:
     latencies: array[float] = array("d")
     tally = _Tally()
     start = time.perf_counter()
     measure_from = start + warmup
     until = measure_from + seconds
+    cpu = asyncio.get_running_loop().call_at(_loop_time_at(measure_from), _note_cpu_start, tally)
     await asyncio.gather(
         *(
             _connection(
@@ -177,8 +195,10 @@ async def _run_process(
             for i in indexes
         )
     )
+    cpu.cancel()
     elapsed = time.perf_counter() - measure_from
-    return tally.done, tally.errors, elapsed, latencies, tally.first_error
+    used = time.process_time() - tally.cpu_start if tally.cpu_start else 0.0
+    return tally.done, tally.errors, elapsed, latencies, tally.first_error, used
 
 
 def _install_uvloop() -> None:
@@ -192,7 +212,7 @@ def _install_uvloop() -> None:
 
 def _process_main(
     args: tuple[str, int, Sequence[bytes], Sequence[int], int, float, float, int],
-) -> tuple[int, int, float, array[float], str]:
+) -> tuple[int, int, float, array[float], str, float]:
     _install_uvloop()
     return asyncio.run(_run_process(*args))
 
@@ -234,6 +254,7 @@ def run_load(
         seconds=max(outcome[2] for outcome in outcomes),
         latencies_ms=latencies,
         first_error=next((outcome[4] for outcome in outcomes if outcome[4]), ""),
+        client_cpu_seconds=sum(outcome[5] for outcome in outcomes),
     )
 
 

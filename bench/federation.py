@@ -274,7 +274,11 @@ def measure(
         print(result.report(f"{label}, {args.connections} connections"), flush=True)
         cpu = busy.result() / window
         per_request = 1e6 * cpu / result.rate if result.rate else float("nan")
-        print(f"{label}: server busy {cpu:.2f} cores, {per_request:,.0f} us CPU per request")
+        client = result.client_cpu_per_request_us
+        print(
+            f"{label}: server busy {cpu:.2f} cores, CPU per request: server {per_request:,.0f} us,"
+            f" load generator {client:,.0f} us"
+        )
         if spying is not None:
             print_profile(spying.result())
     return result
