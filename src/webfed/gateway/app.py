@@ -79,7 +79,8 @@ class GatewayApp:
         self._start = start
         self._stop = stop
         self._rng = rng or random.SystemRandom()
-        self._finished = finished
+        self.finished = finished
+        """Called with each finished request's record (audit; traces wrap it)."""
         self._probe = probe
         self._stopping = False
         self.handler: Handler | None = None
@@ -190,8 +191,8 @@ class GatewayApp:
             record.error = failure
             if not status:
                 await self._error(tracking_send, failure, record.request_id, origin, scope)
-        if self._finished is not None:
-            self._finished(record)
+        if self.finished is not None:
+            self.finished(record)
         metrics.observe_request(
             self.service, record.operation, status or CLIENT_GONE, time.perf_counter() - began
         )
