@@ -68,6 +68,9 @@ _CONTEXT_FORMAT = 1
 _SECRET_BYTES = 30  # 40 base64 characters, the length of an AWS secret access key
 _TOKEN_TEXT = re.compile(r"[A-Za-z0-9_-]+")
 _MAX_ACCESS_KEY_ID = 128
+# Made once: ``json.dumps`` with non-default options builds a new encoder at every call.
+# ASCII output (``ensure_ascii``) is what the unsealing side decodes.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +167,7 @@ def mint_credentials(
 
 
 def _encode_plaintext(session: SessionContext, secret: str) -> bytes:
-    text = json.dumps(_context_to_array(session, secret), separators=(",", ":")).encode()
+    text = _COMPACT_JSON.encode(_context_to_array(session, secret)).encode()
     if len(text) > _COMPRESS_ABOVE:
         packed = zlib.compress(text, 1)  # JSON packs nearly as well at level 1, twice as fast
         if len(packed) < len(text):

@@ -7,6 +7,7 @@ chosen here without the secret key or the session token.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -101,7 +102,10 @@ def _request_parameters(record: CallRecord) -> dict[str, object] | None:
     return {key[:1].lower() + key[1:]: value for key, value in params.items()}
 
 
-def audit_event(record: CallRecord, *, now: datetime, account_id: str, region: str) -> AuditEvent:
+def audit_event(
+    record: CallRecord, *, now: datetime, account_id: str, region: str, event_id: str | None = None
+) -> AuditEvent:
+    """The event of one routed call, named ``event_id`` (a new random UUID if not given)."""
     identity = _identity(record)
     extra: dict[str, object] = dict(record.extra)
     if record.operation == _WEB_IDENTITY:
@@ -126,4 +130,5 @@ def audit_event(record: CallRecord, *, now: datetime, account_id: str, region: s
         response_elements=_response_elements(record.result),
         additional_event_data=extra or None,
         aws_region=region,
+        event_id=event_id if event_id is not None else str(uuid.uuid4()),
     )

@@ -13,6 +13,7 @@ import binascii
 import calendar
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 from webfed.protocol.shapes import Kind
 
@@ -124,7 +125,13 @@ def as_utc(moment: datetime) -> datetime:
 
 def iso8601(moment: datetime) -> str:
     """ISO 8601 in UTC with ``Z``, with microseconds only when there are some."""
-    moment = as_utc(moment)
+    return _utc_iso8601(as_utc(moment))
+
+
+@lru_cache(maxsize=64)
+def _utc_iso8601(moment: datetime) -> str:
+    # Remembered: responses written in the same second carry the same times (``Expiration`` of
+    # a default-length session), and ``strftime`` costs more than the lookup.
     if moment.microsecond:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -10,6 +10,8 @@ and the values wanted and seen). Tokens and secrets are scrubbed from it.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
 
 from webfed.api.context import CallContext
 from webfed.core.authz_message import encode_authorization_message, explain_denial
@@ -23,6 +25,8 @@ from webfed.core.policy import (
     evaluate,
     parse_policy,
 )
+from webfed.core.policy.context import ContextValues, build_context
+from webfed.core.policy.request import principal_context
 from webfed.errors import AccessDenied, WebfedError
 
 __all__ = ["attach_encoded_message", "require_trust", "trust_denied"]
@@ -86,8 +90,9 @@ def require_trust(
     """Each action must be allowed by the role's trust policy (and the caller's own policies,
     when given); the first that is not raises ``AccessDenied`` with an encoded explanation."""
     trust = parse_policy(role.trust_policy, PolicyKind.TRUST, name=f"trust policy of {role.name}")
+    context = _request_context(principal, keys, ctx.now)
     for action in actions:
-        request = AuthorizationRequest.build(principal, action, role.arn, keys, now=ctx.now)
+        request = AuthorizationRequest(principal, action, role.arn, context, normalized=True)
         decision = evaluate(
             request,
             identity=identity,
@@ -105,3 +110,27 @@ def require_trust(
                 principal=described,
                 conditions=keys,
             )
+
+
+def _request_context(
+    principal: Principal, keys: Mapping[str, str | Sequence[str]], now: datetime
+) -> ContextValues:
+    """What :meth:`AuthorizationRequest.build` makes of the principal's keys, the time keys and
+    ``keys`` (later ones win), built once for all the actions of one call."""
+    context = build_context(principal_context(principal))
+    moment = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    context.update(_time_context(int(moment.timestamp())))
+    context.update(build_context(keys))
+    return context
+
+
+@lru_cache(maxsize=4)
+def _time_context(epoch_seconds: int) -> dict[str, str]:
+    """``aws:CurrentTime`` and ``aws:EpochTime`` (names lowercased) of one second: calls in the
+    same second share them, so the time is formatted about once a second. Read-only: callers
+    copy it into their own context."""
+    moment = datetime.fromtimestamp(epoch_seconds, UTC)
+    return {
+        "aws:currenttime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:epochtime": str(epoch_seconds),
+    }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 
 from webfed.core.oidc.json_values import JsonValue
 from webfed.core.oidc.result import ValidatedToken
@@ -32,6 +33,7 @@ COGNITO_PROVIDER_KEY = "cognito-identity.amazonaws.com"
 _RESERVED_CLAIMS = ("aud", "sub", "amr", "azp", "oaud", "id", "app_id", "user_id")
 
 
+@lru_cache(maxsize=256)  # a few issuers, asked for on every token
 def provider_key(issuer_url: str) -> str:
     """The condition-key prefix of an issuer: its URL without the scheme or a trailing slash."""
     for scheme in ("https://", "http://"):

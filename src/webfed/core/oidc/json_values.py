@@ -42,6 +42,10 @@ def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return result
 
 
+# Made once: ``json.loads`` with hooks builds a new decoder at every call.
+_STRICT_DECODER = json.JSONDecoder(
+    object_pairs_hook=_refuse_duplicates, parse_constant=_refuse_constant
+)
 _SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
@@ -67,10 +71,7 @@ def _freeze(value: object, depth: int) -> JsonValue:
 def parse_json_object(data: bytes) -> JsonObject:
     """Parse UTF-8 ``data`` as exactly one JSON object, strictly, into frozen values."""
     try:
-        text = data.decode("utf-8")
-        parsed = json.loads(
-            text, object_pairs_hook=_refuse_duplicates, parse_constant=_refuse_constant
-        )
+        parsed = _STRICT_DECODER.decode(data.decode("utf-8"))
     except MalformedJson:
         raise
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
