@@ -69,9 +69,14 @@ def _run(service: str, options: dict[str, Any]) -> None:
         config = GatewayConfig(
             service, upstream_url, credentials, upstream_region, cors, suffixes, audit
         )
-        app = build_gateway(settings, config)
+        app: Any = build_gateway(settings, config)
     except (ValueError, MasterKeyError) as error:
         raise click.UsageError(str(error)) from error
+    if settings.otel_exporter != "none":
+        from webfed import telemetry  # traces: imported only when asked for
+
+        if telemetry.enabled(settings):
+            app = telemetry.instrument_gateway(app, settings)
     import uvicorn
 
     scheme = "https" if tls_cert else "http"

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     allow_http_issuers: bool = False
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # OpenTelemetry traces (docs/tracing.md): off, or spans sent over OTLP/HTTP or to stdout.
+    otel_exporter: Literal["none", "otlp", "console"] = "none"
     # TLS on the listener (docs/operations.md): PEM files, both or neither.
     tls_cert: Path | None = None
     tls_key: Path | None = None

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from webfed import devidp
 from webfed.admin import AdminCredentials
@@ -93,7 +94,7 @@ def create_app(settings: Settings, admin: AdminCredentials) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-def create_app_from_env() -> AwsFrontDoor:
+def create_app_from_env() -> AwsFrontDoor | ASGIApp:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
     if not settings.admin_access_key_id or settings.admin_secret_access_key is None:
@@ -104,4 +105,9 @@ def create_app_from_env() -> AwsFrontDoor:
         settings.admin_access_key_id, settings.admin_secret_access_key.get_secret_value()
     )
     cors = CorsPolicy.of(settings.cors_origins.split(","))
-    return AwsFrontDoor(create_app(settings, admin), cors)
+    front = AwsFrontDoor(create_app(settings, admin), cors)
+    if settings.otel_exporter == "none":
+        return front
+    from webfed import telemetry  # traces: imported only when asked for
+
+    return telemetry.instrument_server(front, settings) if telemetry.enabled(settings) else front
