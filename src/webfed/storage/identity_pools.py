@@ -174,10 +174,9 @@ class IdentityPoolRepository:
         ``ResourceConflictException`` when ``pool_id`` is taken (in any account)."""
         _check_tag_count(len(tags))
         try:
-            await self._insert(account_id, pool_id, config, tags, now)
+            return await self._insert(account_id, pool_id, config, tags, now)
         except IntegrityError as error:  # a concurrent creator of the same id won the race
             raise _id_taken(pool_id) from error
-        return await self.get(account_id, pool_id)
 
     async def _insert(
         self,
@@ -186,7 +185,7 @@ class IdentityPoolRepository:
         config: IdentityPoolConfig,
         tags: Mapping[str, str],
         now: datetime,
-    ) -> None:
+    ) -> IdentityPool:
         async with self._write(account_id) as connection:
             taken = sa.select(identity_pools.c.pool_id).where(identity_pools.c.pool_id == pool_id)
             if (await connection.execute(taken)).first() is not None:
@@ -213,12 +212,13 @@ class IdentityPoolRepository:
                 )
             )
             await _insert_tags(connection, pool_id, tags)
+            # Read in the same transaction: a read after the commit could fail and turn a done
+            # write into an error.
+            return await _load_pool(connection, account_id, pool_id)
 
     async def get(self, account_id: str, pool_id: str) -> IdentityPool:
         async with self._db.read() as connection:
-            row = await _require(connection, account_id, pool_id)
-            tags = await _tags_of(connection, [pool_id])
-        return _pool(row, tags[pool_id])
+            return await _load_pool(connection, account_id, pool_id)
 
     async def find(self, pool_id: str) -> IdentityPool | None:
         """The pool ``pool_id`` in whatever account holds it (for the unsigned flows), from
@@ -277,7 +277,7 @@ class IdentityPoolRepository:
                     sa.delete(identity_pool_tags).where(identity_pool_tags.c.owner_id == pool_id)
                 )
                 await _insert_tags(connection, pool_id, tags)
-        return await self.get(account_id, pool_id)
+            return await _load_pool(connection, account_id, pool_id)
 
     async def delete(self, account_id: str, pool_id: str) -> None:
         """Delete the pool, its tags, identities and logins."""
@@ -416,3 +416,9 @@ async def _delete_pool_rows(connection: AsyncConnection, pool_id: str) -> None:
         sa.delete(identity_pool_tags).where(identity_pool_tags.c.owner_id == pool_id)
     )
     await connection.execute(sa.delete(identity_pools).where(identity_pools.c.pool_id == pool_id))
+
+
+async def _load_pool(connection: AsyncConnection, account_id: str, pool_id: str) -> IdentityPool:
+    row = await _require(connection, account_id, pool_id)
+    tags = await _tags_of(connection, [pool_id])
+    return _pool(row, tags[pool_id])

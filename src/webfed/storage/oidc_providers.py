@@ -84,7 +84,9 @@ class OidcProviderRepository:
                 )
                 owner = int(inserted.scalar_one())
                 await insert_tags(connection, oidc_provider_tags, owner, tags)
-        return await self.get(account_id, resource)
+                # Read in the same transaction: a read after the commit could fail and turn
+                # a done write into an error.
+                return await _load_provider(connection, account_id, resource)
 
     async def _check_new(
         self, connection: AsyncConnection, account_id: str, url: str, resource: str
@@ -103,9 +105,7 @@ class OidcProviderRepository:
 
     async def get(self, account_id: str, resource: str) -> OidcProvider:
         async with self._db.read() as connection:
-            row = await require_provider(connection, account_id, resource)
-            tags = await load_tags(connection, oidc_provider_tags, [row.id])
-        return _provider(row, tags[row.id])
+            return await _load_provider(connection, account_id, resource)
 
     async def find(self, account_id: str, resource: str) -> OidcProvider | None:
         """The provider for ``resource`` (issuer URL without scheme), or ``None``."""
@@ -192,3 +192,11 @@ class OidcProviderRepository:
         async with self._db.read() as connection:
             row = await require_provider(connection, account_id, resource)
             return await list_tag_page(connection, oidc_provider_tags, row.id, marker, max_items)
+
+
+async def _load_provider(
+    connection: AsyncConnection, account_id: str, resource: str
+) -> OidcProvider:
+    row = await require_provider(connection, account_id, resource)
+    tags = await load_tags(connection, oidc_provider_tags, [row.id])
+    return _provider(row, tags[row.id])

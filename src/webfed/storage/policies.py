@@ -92,7 +92,9 @@ class PolicyRepository:
                 )
                 await self._insert_version(connection, policy_id, 1, document, True, now)
                 await insert_tags(connection, policy_tags, policy_id, tags)
-        return await self._get_by_id(policy_id)
+                # Read in the same transaction: a read after the commit could fail and turn
+                # a done write into an error.
+                return await _load_policy(connection, policy_id)
 
     async def _insert_version(
         self,
@@ -115,10 +117,7 @@ class PolicyRepository:
 
     async def _get_by_id(self, policy_id: str) -> ManagedPolicy:
         async with self._db.read() as connection:
-            query = policy_query().where(managed_policies.c.policy_id == policy_id)
-            row = (await connection.execute(query)).one()
-            tags = await load_tags(connection, policy_tags, [policy_id])
-        return policy_from_row(row, tags[policy_id])
+            return await _load_policy(connection, policy_id)
 
     async def get(self, account_id: str, arn: str) -> ManagedPolicy:
         async with self._db.read() as connection:
@@ -294,3 +293,10 @@ class PolicyRepository:
                 )
                 .values(is_default=True)
             )
+
+
+async def _load_policy(connection: AsyncConnection, policy_id: str) -> ManagedPolicy:
+    query = policy_query().where(managed_policies.c.policy_id == policy_id)
+    row = (await connection.execute(query)).one()
+    tags = await load_tags(connection, policy_tags, [policy_id])
+    return policy_from_row(row, tags[policy_id])

@@ -76,7 +76,7 @@ class RoleRepository:
                     )
                 )
                 await insert_tags(connection, role_tags, role_id, tags)
-        return await self.get(account_id, name)
+                return await _load_role(connection, account_id, name)
 
     async def _boundary_id(
         self, connection: AsyncConnection, account_id: str, arn: str | None
@@ -90,22 +90,13 @@ class RoleRepository:
         return str(row.policy_id)
 
     async def get(self, account_id: str, name: str) -> Role:
-        role = await self.find(account_id, name)
-        if role is None:
-            raise NoSuchEntity(f"The role with name {name} cannot be found.")
-        return role
+        async with self._db.read() as connection:
+            return await _load_role(connection, account_id, name)
 
     async def find(self, account_id: str, name: str) -> Role | None:
         """The role named ``name`` (any letter case), or ``None``."""
         async with self._db.read() as connection:
-            query = role_query().where(
-                roles.c.account_id == account_id, sa.func.lower(roles.c.name) == name.lower()
-            )
-            row = (await connection.execute(query)).first()
-            if row is None:
-                return None
-            tags = await load_tags(connection, role_tags, [row.role_id])
-        return role_from_row(row, tags[row.role_id])
+            return await _find_role(connection, account_id, name)
 
     async def list(
         self, account_id: str, *, path_prefix: str, marker: str | None, max_items: int
@@ -139,19 +130,19 @@ class RoleRepository:
             values["description"] = description
         if max_session_duration is not None:
             values["max_session_duration"] = max_session_duration
-        await self._update(account_id, name, values)
-        return await self.get(account_id, name)
+        return await self._update(account_id, name, values)
 
     async def update_trust_policy(self, account_id: str, name: str, document: str) -> None:
         await self._update(account_id, name, {"trust_policy": document})
 
-    async def _update(self, account_id: str, name: str, values: dict[str, object]) -> None:
+    async def _update(self, account_id: str, name: str, values: dict[str, object]) -> Role:
         async with self._db.write(account_id) as connection:
             row = await require_role(connection, account_id, name, lock=True)
             if values:
                 await connection.execute(
                     sa.update(roles).where(roles.c.role_id == row.role_id).values(**values)
                 )
+            return await _load_role(connection, account_id, name)
 
     async def delete(self, account_id: str, name: str) -> None:
         """Delete a role that has no inline and no attached managed policies."""
@@ -263,3 +254,25 @@ class RoleRepository:
         async with self._db.read() as connection:
             row = await require_role(connection, account_id, name)
             return await list_tag_page(connection, role_tags, row.role_id, marker, max_items)
+
+
+# A write answers with what it wrote, read in its own transaction: a second transaction after
+# the commit could fail (the database gone meanwhile) and turn a done write into an error.
+
+
+async def _find_role(connection: AsyncConnection, account_id: str, name: str) -> Role | None:
+    query = role_query().where(
+        roles.c.account_id == account_id, sa.func.lower(roles.c.name) == name.lower()
+    )
+    row = (await connection.execute(query)).first()
+    if row is None:
+        return None
+    tags = await load_tags(connection, role_tags, [row.role_id])
+    return role_from_row(row, tags[row.role_id])
+
+
+async def _load_role(connection: AsyncConnection, account_id: str, name: str) -> Role:
+    role = await _find_role(connection, account_id, name)
+    if role is None:
+        raise NoSuchEntity(f"The role with name {name} cannot be found.")
+    return role
