@@ -2,11 +2,18 @@
 
 * ``sqlite+aiosqlite:////abs/path/webfed.db``: every connection turns on WAL journaling, a
   ``busy_timeout`` so writers wait for each other instead of failing, and foreign keys. The
+  serving engine waits at most :data:`REQUEST_BUSY_TIMEOUT_MS` for the write lock: a request
+  stuck behind another process's long transaction (a tool holding the lock) is answered
+  ``ServiceUnavailable`` after that, not left hanging; migrations and tooling, on the blocking
+  engine, wait :data:`BUSY_TIMEOUT_MS`. Readers never wait (WAL). The
   driver's own transaction handling is switched off and webfed emits ``BEGIN`` itself, choosing
   ``BEGIN IMMEDIATE`` for write transactions so the write lock is taken up front (a deferred
   transaction that reads first and writes later can fail with ``database is locked`` when
   another writer got there in between).
-* ``postgresql+psycopg://user@host:port/db``: psycopg 3 in async mode; READ COMMITTED.
+* ``postgresql+psycopg://user@host:port/db``: psycopg 3 in async mode; READ COMMITTED. A new
+  connection gives up after :data:`PG_CONNECT_TIMEOUT_SECONDS` (a server that does not answer
+  at all would otherwise hold the request for the operating system's TCP timeout, minutes),
+  unless the URL sets ``connect_timeout`` itself.
 
 Alembic runs synchronously: :func:`sync_url` derives the blocking driver from the async URL.
 """
@@ -27,6 +34,8 @@ from webfed.errors import InvalidParameterValue
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "PG_CONNECT_TIMEOUT_SECONDS",
+    "REQUEST_BUSY_TIMEOUT_MS",
     "WRITE_OPTION",
     "create_engine",
     "create_local_reader",
@@ -37,6 +46,10 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_MS = 30_000
+# Contention among webfed's own writers lasts milliseconds (each write transaction is a few
+# statements); waiting longer than this means another process holds the lock for long.
+REQUEST_BUSY_TIMEOUT_MS = 5_000
+PG_CONNECT_TIMEOUT_SECONDS = 5
 LOCAL_READER_BUSY_TIMEOUT_MS = 50
 # Connections each process keeps open, and how many more it may open under a burst. A worker
 # serves many requests at once; with SQLAlchemy's default of 5 + 10, a busy worker opened and
@@ -122,14 +135,19 @@ def _install_sqlite_events(engine: Engine) -> None:
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for ``url`` with webfed's per-connection settings installed."""
     parsed = parse_database_url(url)
+    connect_args: dict[str, object] = {}
+    if not is_sqlite(parsed) and "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_SECONDS
     engine = create_async_engine(
         parsed,
         pool_pre_ping=not is_sqlite(parsed),
         pool_size=POOL_SIZE,
         max_overflow=POOL_OVERFLOW,
+        connect_args=connect_args,
     )
     if is_sqlite(parsed):
         _install_sqlite_events(engine.sync_engine)
+        event.listen(engine.sync_engine, "connect", _request_busy_timeout)
     return engine
 
 
@@ -158,6 +176,13 @@ def create_local_reader(engine: AsyncEngine) -> Engine | None:
     _install_sqlite_events(local)
     event.listen(local, "connect", _short_busy_timeout)
     return local
+
+
+def _request_busy_timeout(dbapi_connection: Any, _record: object) -> None:
+    """Set after the connection's set-up (which waits longer for a first switch to WAL)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={REQUEST_BUSY_TIMEOUT_MS}")
+    cursor.close()
 
 
 def _short_busy_timeout(dbapi_connection: Any, _record: object) -> None:
