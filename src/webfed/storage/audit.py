@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 
 from webfed.audit.event import AuditEvent
 from webfed.storage.database import Database
@@ -26,7 +26,7 @@ from webfed.storage.schema import UtcDateTime, metadata
 
 __all__ = ["AuditRepository", "StoredAuditEvent", "audit_events"]
 
-# Rows per executemany call: building and binding 100 rows holds the event loop ~2 ms.
+# Rows per executemany call: building and binding 100 rows takes ~2 ms.
 INSERT_CHUNK = 100
 PRUNE_CHUNK = 5_000
 
@@ -153,13 +153,18 @@ class AuditRepository:
         """Store ``events`` in one transaction: one ``INSERT`` statement, executed for many rows
         (the driver's ``executemany``), :data:`INSERT_CHUNK` rows at a time. The statement is
         the same whatever the batch size, so SQLAlchemy compiles it once per process, not once
-        per batch. Rows are built chunk by chunk, between the awaits, so a large batch never
-        holds the event loop (and the requests waiting on it) for long."""
+        per batch. The transaction runs whole in :meth:`Database.run_write` (on SQLite, the
+        process's writer thread): the write lock is held while the rows are written, not while
+        a busy event loop gets round to the next chunk, so a batch does not keep other writers
+        (an identity's first sign-in) waiting."""
         if not events:
             return
-        async with self._db.plain_write() as connection:
+
+        def insert(connection: Connection) -> None:
             for chunk in _chunks(events, INSERT_CHUNK):
-                await connection.execute(_INSERT, [_row(event) for event in chunk])
+                connection.execute(_INSERT, [_row(event) for event in chunk])
+
+        await self._db.run_write(insert)
 
     async def tail(
         self,

@@ -9,19 +9,28 @@ writer, and the revision moves exactly when something changed.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from webfed.storage.engine import WRITE_OPTION, create_local_reader
 from webfed.storage.schema import account_revisions
 
-__all__ = ["Database"]
+__all__ = ["LOCAL_WRITER_BUSY_TIMEOUT_MS", "Database"]
+
+_Result = TypeVar("_Result")
+
+#: How long the SQLite writer thread waits for another process's write lock before the write
+#: fails (``ServiceUnavailable``); waiting there never blocks the event loop.
+LOCAL_WRITER_BUSY_TIMEOUT_MS = 5_000
 
 
 class Database:
@@ -32,6 +41,8 @@ class Database:
         self.dialect = engine.dialect.name
         self._local: Engine | None = None
         self._local_ready = False
+        self._writer: tuple[Engine, ThreadPoolExecutor] | None = None
+        self._writer_ready = False
 
     async def rows(
         self, statement: sa.Executable, params: Mapping[str, object]
@@ -50,10 +61,43 @@ class Database:
         async with self.read() as connection:
             return (await connection.execute(statement, params)).all()
 
+    async def run_write(self, work: Callable[[Connection], _Result]) -> _Result:
+        """``work(connection)`` in one write transaction (as :meth:`plain_write`), for short
+        writes on hot paths (an identity's first sign-in).
+
+        On a SQLite file it runs on this process's writer thread, on a blocking connection of
+        its own: the process's writes queue there in order and each holds the database's write
+        lock only while its statements run, never while waiting for a busy event loop (with
+        aiosqlite every statement is a trip through the loop, and writers of the same process
+        slept in SQLite's busy handler while one of them waited). Elsewhere it runs in
+        :meth:`plain_write`. ``work`` must not touch the event loop.
+        """
+        writer = self._local_writer()
+        if writer is None:
+            async with self.plain_write() as connection:
+                return await connection.run_sync(work)
+        engine, thread = writer
+        return await asyncio.get_running_loop().run_in_executor(thread, _write_now, engine, work)
+
+    def _local_writer(self) -> tuple[Engine, ThreadPoolExecutor] | None:
+        if not self._writer_ready:
+            engine = create_local_reader(self.engine)  # a blocking single-connection engine
+            if engine is not None:
+                event.listen(engine, "connect", _writer_busy_timeout)
+                thread = ThreadPoolExecutor(1, thread_name_prefix="webfed-sqlite-writer")
+                self._writer = engine, thread
+            self._writer_ready = True
+        return self._writer
+
     def close_local(self) -> None:
         if self._local is not None:
             self._local.dispose()
         self._local, self._local_ready = None, False
+        if self._writer is not None:
+            engine, thread = self._writer
+            thread.shutdown(wait=True)
+            engine.dispose()
+        self._writer, self._writer_ready = None, False
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -94,3 +138,17 @@ class Database:
         async with self.read() as connection:
             value = (await connection.execute(query)).scalar_one_or_none()
         return int(value or 0)
+
+
+def _write_now(engine: Engine, work: Callable[[Connection], _Result]) -> _Result:
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE_OPTION: True})  # BEGIN IMMEDIATE
+        with connection.begin():
+            return work(connection)
+
+
+def _writer_busy_timeout(dbapi_connection: Any, _record: object) -> None:
+    """The writer thread may wait for another process's lock (the reader's is 50 ms)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={LOCAL_WRITER_BUSY_TIMEOUT_MS}")
+    cursor.close()

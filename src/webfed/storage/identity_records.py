@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -184,12 +184,11 @@ class IdentityRepository:
         self, account_id: str, pool_id: str, identity_id: str, now: datetime
     ) -> Identity:
         """A new identity with no login (a guest)."""
+        values = _identity_values(account_id, pool_id, identity_id, now)
         try:
-            async with self._db.plain_write() as connection:
-                await self._insert_identity(connection, account_id, pool_id, identity_id, now)
+            return await self._db.run_write(lambda connection: _created(connection, values, None))
         except IntegrityError as error:  # the pool was deleted meanwhile (its foreign key)
             raise _pool_gone(pool_id) from error
-        return await self.get(account_id, identity_id)
 
     async def get_or_create_for_login(
         self,
@@ -204,22 +203,25 @@ class IdentityRepository:
         """The login's identity and ``False``, or a new identity ``new_identity_id`` and ``True``.
 
         Safe across processes: whichever insert of the login commits first wins, and every
-        other caller gets that identity back.
+        other caller gets that identity back. The insert and the read of the new identity are
+        one short transaction (:meth:`Database.run_write`).
         """
         _check_login(provider, subject)
         existing = await self.find_by_login(pool_id, provider, subject)
         if existing is not None:
             return existing, False
+        values = _identity_values(account_id, pool_id, new_identity_id, now)
+        login = _login_values(pool_id, provider, subject, new_identity_id, now)
         try:
-            async with self._db.plain_write() as connection:
-                await self._insert_identity(connection, account_id, pool_id, new_identity_id, now)
-                await _insert_login(connection, pool_id, provider, subject, new_identity_id, now)
+            created = await self._db.run_write(
+                lambda connection: _created(connection, values, login)
+            )
         except IntegrityError as error:
             winner = await self.find_by_login(pool_id, provider, subject)
             if winner is None:  # not a lost race: the pool was deleted meanwhile
                 raise _pool_gone(pool_id) from error
             return winner, False
-        return await self.get(account_id, new_identity_id), True
+        return created, True
 
     async def _insert_identity(
         self,
@@ -229,16 +231,8 @@ class IdentityRepository:
         identity_id: str,
         now: datetime,
     ) -> None:
-        await connection.execute(
-            sa.insert(identities).values(
-                identity_id=identity_id,
-                pool_id=pool_id,
-                account_id=account_id,
-                merged_into=None,
-                create_date=now,
-                last_modified_date=now,
-            )
-        )
+        values = _identity_values(account_id, pool_id, identity_id, now)
+        await connection.execute(_INSERT_IDENTITY, values)
 
     async def link(
         self,
@@ -388,6 +382,50 @@ class IdentityRepository:
         return tuple(identity_id for identity_id in wanted if identity_id not in set(present))
 
 
+def _identity_values(
+    account_id: str, pool_id: str, identity_id: str, now: datetime
+) -> dict[str, object]:
+    return {
+        "identity_id": identity_id,
+        "pool_id": pool_id,
+        "account_id": account_id,
+        "merged_into": None,
+        "create_date": now,
+        "last_modified_date": now,
+    }
+
+
+def _login_values(
+    pool_id: str, provider: str, subject: str, identity_id: str, now: datetime
+) -> dict[str, object]:
+    return {
+        "pool_id": pool_id,
+        "login_key": login_key(provider, subject),
+        "provider": provider,
+        "subject": subject,
+        "identity_id": identity_id,
+        "create_date": now,
+    }
+
+
+_INSERT_IDENTITY = sa.insert(identities)
+_INSERT_LOGIN = sa.insert(identity_logins)
+
+
+def _created(
+    connection: Connection, identity: dict[str, object], login: dict[str, object] | None
+) -> Identity:
+    """Insert a new identity (and its first login), then read it back as stored (blocking: it
+    runs inside :meth:`Database.run_write`)."""
+    connection.execute(_INSERT_IDENTITY, identity)
+    if login is not None:
+        connection.execute(_INSERT_LOGIN, login)
+    created = _one(connection.execute(_BY_ID, {"identity_id": identity["identity_id"]}).all())
+    if created is None:  # pragma: no cover - just inserted in this transaction
+        raise _not_found(str(identity["identity_id"]))
+    return created
+
+
 async def _insert_login(
     connection: AsyncConnection,
     pool_id: str,
@@ -396,16 +434,8 @@ async def _insert_login(
     identity_id: str,
     now: datetime,
 ) -> None:
-    await connection.execute(
-        sa.insert(identity_logins).values(
-            pool_id=pool_id,
-            login_key=login_key(provider, subject),
-            provider=provider,
-            subject=subject,
-            identity_id=identity_id,
-            create_date=now,
-        )
-    )
+    values = _login_values(pool_id, provider, subject, identity_id, now)
+    await connection.execute(_INSERT_LOGIN, values)
 
 
 async def _touch(connection: AsyncConnection, identity_id: str, now: datetime) -> None:
