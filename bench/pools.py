@@ -3,7 +3,8 @@ million identities stored, on SQLite and on PostgreSQL.
 
 Run: ``.venv/bin/python bench/pools.py [--database sqlite|postgresql|both]
 [--identities 1000,1000000] [--seconds 10] [--connections 32] [--workers 2] [--processes 2]
-[--tokens 20000] [--new-share 0.05] [--rate-limits] [--profile] [--seed-only]``.
+[--tokens 20000] [--new-share 0.05] [--rate-limits] [--profile [--profile-dir DIR]]
+[--seed-only]``.
 
 Per database (a fresh SQLite file, or a throwaway PostgreSQL database created on the server of
 ``WEBFED_TEST_DATABASE_URL``, default ``postgresql+psycopg://root@127.0.0.1:5432/postgres``,
@@ -31,14 +32,17 @@ and dropped at the end):
    calls of one pool) is turned off unless ``--rate-limits``: the bench measures the flows.
 
 It prints, per database and count, flows/s, p50/p99 of the flow and of each request, errors,
-how many identities the run created, the load average, how many sessions PostgreSQL opened
-during the runs (connection churn of the server's pools), and the slowdown from the smallest to
-the largest count. Before each load it prints the statements one ``GetId`` and one
+how many identities the run created, the load average, the cores the workers, the load
+generator and the whole machine kept busy during the load and their CPU time per flow (steadier
+than flows/s when the machine is shared), how many sessions PostgreSQL opened during the runs
+(connection churn of the server's pools), and the slowdown from the smallest to the largest
+count. Before each load it prints the statements one ``GetId`` and one
 ``GetCredentialsForIdentity`` of an existing user send (captured from webfed's own code, run in
 this process) and the database's plans of their reads. Load generator, OpenID provider, server
 and database share this machine's cores. ``--profile`` samples the webfed workers with py-spy
 during each measured load and prints the share of their time per function (inclusive, then
-self); ``--seed-only`` stops after seeding and the plans.
+self), keeping the raw samples in ``--profile-dir`` if given; ``--seed-only`` stops after
+seeding and the plans.
 """
 
 from __future__ import annotations
@@ -404,9 +408,13 @@ def measure(
         tempfile.TemporaryDirectory(prefix="webfed-profile-") as scratch,
         ThreadPoolExecutor() as pool,
     ):
+        window = (2.5, max(1.0, args.seconds - 1.0))  # inside the measured part of the run
+        busy = pool.submit(_cpu_busy, process.pid, *window)
         spying = None
         if args.profile:
-            spying = pool.submit(_delayed_profile, process.pid, args.seconds, Path(scratch))
+            out = Path(args.profile_dir or scratch) / label.replace(",", "").replace(" ", "-")
+            out.mkdir(parents=True, exist_ok=True)
+            spying = pool.submit(_delayed_profile, process.pid, args.seconds, out)
         result = run_flows(
             host,
             int(port),
@@ -418,9 +426,64 @@ def measure(
         )
         print("  " + describe(f"{label}, {args.connections} connections", result), flush=True)
         print(f"  after the load: {load_average()}", flush=True)
+        print("  " + describe_cpu(busy.result(), result.rate), flush=True)
         if spying is not None:
             print_profile(spying.result())
     return result
+
+
+def _ticks(pid: int | str) -> int:
+    """User + system CPU ticks of a process so far (``/proc/PID/stat``), 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _children(parent: int) -> list[int]:
+    command = ["pgrep", "-P", str(parent)]
+    found = subprocess.run(command, check=False, capture_output=True, text=True)
+    return [int(pid) for pid in found.stdout.split()]
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """Busy and total CPU ticks of the whole machine (``/proc/stat``; other helpers too)."""
+    values = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def _cpu_busy(server: int, delay: float, seconds: float) -> dict[str, float]:
+    """Cores kept busy, during ``seconds`` after ``delay``, by the server's workers, by the load
+    generator's processes (this process's other children) and by the whole machine."""
+    time.sleep(delay)
+    workers = _children(server)
+    generators = [pid for pid in _children(os.getpid()) if pid != server]
+    groups = {"workers": workers, "load generator": generators}
+    before = {name: sum(_ticks(pid) for pid in pids) for name, pids in groups.items()}
+    machine_before, start = _machine_ticks(), time.monotonic()
+    time.sleep(seconds)
+    elapsed = time.monotonic() - start
+    hertz = os.sysconf("SC_CLK_TCK")
+    cores = {
+        name: (sum(_ticks(pid) for pid in pids) - before[name]) / hertz / elapsed
+        for name, pids in groups.items()
+    }
+    machine_after = _machine_ticks()
+    busy = machine_after[0] - machine_before[0]
+    cores["machine"] = os.cpu_count() or 1
+    cores["machine"] *= busy / max(1, machine_after[1] - machine_before[1])
+    return cores
+
+
+def describe_cpu(cores: dict[str, float], rate: float) -> str:
+    """Cores busy per group and CPU time per flow: steadier than flows/s on a shared machine."""
+    per_flow = ", ".join(
+        f"{name} {value:.2f} cores ({1e6 * value / rate:,.0f} us/flow)" if rate else name
+        for name, value in cores.items()
+    )
+    return f"CPU during the load: {per_flow}"
 
 
 def _delayed_profile(parent: int, seconds: float, out: Path) -> list[Path]:
@@ -544,6 +607,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=20_000, help="distinct tokens per run")
     parser.add_argument("--new-share", type=float, default=0.05, help="tokens of new users")
     parser.add_argument("--profile", action="store_true", help="py-spy the webfed workers")
+    parser.add_argument("--profile-dir", help="keep --profile's raw samples (py-spy) here")
     parser.add_argument(
         "--rate-limits",
         action="store_true",
