@@ -46,6 +46,8 @@ def provider_key(issuer_url: str) -> str:
 def _scalar_text(value: JsonValue) -> str | None:
     if isinstance(value, str):
         return value
+    if type(value) is int:  # exp, iat, auth_time...: JSON spells an integer as str() does
+        return str(value)
     if value is None or isinstance(value, bool | int | float):
         return json.dumps(value)
     return None
