@@ -313,6 +313,7 @@ def check_reads(setup: Setup, seeded: list[str], federated: str) -> None:
     """What must keep working on a full disk."""
     server = setup.server
     assert httpx.get(f"{server.url}/livez", timeout=5).status_code == 200
+    assert httpx.get(f"{server.url}/readyz", timeout=5).status_code == 200  # reads answer
     iam = server.client("iam")
     for name in seeded:
         assert iam.get_role(RoleName=name)["Role"]["Description"] == DESCRIPTION
