@@ -6,9 +6,10 @@ directory whose space runs out while three threads keep creating roles through b
 - every write refused meanwhile fails at once with a clean AWS error (``InternalFailure`` 500
   or ``ServiceUnavailable`` 503, ``Type`` ``Receiver``, a request id, no stack trace and no
   driver message in the body), never a hang;
-- the process stays up, and reads keep working: ``GetRole``, ``ListRoles``, and the web
-  identity flow (``AssumeRoleWithWebIdentity`` and a call signed with its credentials: minting
-  writes nothing to the database);
+- the process stays up and ready, and reads keep working: ``GetRole``, ``ListRoles``,
+  ``DescribeIdentity``, and the web identity flow (``AssumeRoleWithWebIdentity`` and a call
+  signed with its credentials: minting writes nothing to the database), while a new guest
+  identity (``GetId``) is refused like the role writes, in the JSON protocol's spelling;
 - ``PRAGMA integrity_check`` answers ``ok`` while the disk is full and after the server stops;
 - once space is freed, writes succeed again without a restart;
 - nothing is lost or half-written: every role whose ``CreateRole`` answered 200 is there, no role
@@ -64,6 +65,11 @@ CALL_BOUND = 10.0  # seconds one refused write may take at most: "no hang"
 FAULT_BOUND = 30.0  # seconds for the writers to hit the full disk after it fills
 RECOVERY_BOUND = 10.0  # seconds for writes to succeed again once space is freed
 SERVER_ERRORS = {("InternalFailure", 500), ("ServiceUnavailable", 503)}
+JSON_SERVER_ERRORS = {
+    ("InternalFailure", 500),
+    ("InternalErrorException", 500),
+    ("ServiceUnavailableException", 503),
+}
 TRUST = policy_document(statement({"Service": "ec2.amazonaws.com"}, "sts:AssumeRole"))
 DESCRIPTION = "d" * 1000  # the largest description: rows large enough to grow the WAL quickly
 
@@ -333,6 +339,27 @@ def check_reads(setup: Setup, seeded: list[str], federated: str) -> None:
     assert caller["Arn"].endswith(f":assumed-role/{federated}/reader")
 
 
+def guest_identity(setup: Setup) -> tuple[str, str]:
+    """An identity pool open to guests and one guest identity in it."""
+    cognito = setup.server.client("cognito-identity")
+    pool = cognito.create_identity_pool(
+        IdentityPoolName="disk", AllowUnauthenticatedIdentities=True
+    )["IdentityPoolId"]
+    return pool, cognito.get_id(IdentityPoolId=pool)["IdentityId"]
+
+
+def check_identity_pool_while_full(setup: Setup, pool: str, identity: str) -> None:
+    """Reading an identity works; creating one (an unsigned JSON call, a write on SQLite's
+    writer thread) is refused with a server error of the JSON protocol."""
+    cognito = setup.server.client("cognito-identity")
+    assert cognito.describe_identity(IdentityId=identity)["IdentityId"] == identity
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        cognito.get_id(IdentityPoolId=pool)
+    error, metadata = caught.value.response["Error"], caught.value.response["ResponseMetadata"]
+    assert (error["Code"], metadata["HTTPStatusCode"]) in JSON_SERVER_ERRORS, error
+    assert "sqlite" not in error["Message"] and "full" not in error["Message"]
+
+
 def check_refusal(outcome: Outcome) -> None:
     assert outcome.error is not None
     code, status, kind, message = outcome.error
@@ -359,6 +386,7 @@ def test_a_full_disk_refuses_writes_cleanly_and_recovers_without_a_restart(setup
     for name in seeded:
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST, Description=DESCRIPTION)
     federated = federated_role(setup)
+    pool, identity = guest_identity(setup)
 
     writers = Writers(server)
     writers.start()
@@ -368,6 +396,7 @@ def test_a_full_disk_refuses_writes_cleanly_and_recovers_without_a_restart(setup
         took = wait_for(lambda: writers.count(failed=True) >= 10, FAULT_BOUND, "refused writes")
         print(f"{setup.disk.name}: ten writes refused {took:.2f} s after it filled")
         check_reads(setup, seeded, federated)
+        check_identity_pool_while_full(setup, pool, identity)
         assert integrity(setup.database) == [("ok",)]
         assert create_role(iam, unique("full")).error is not None  # still full: still refused
     finally:
@@ -392,6 +421,7 @@ def test_a_full_disk_refuses_writes_cleanly_and_recovers_without_a_restart(setup
     assert created | set(seeded) <= stored
     assert not failed & stored, "a refused CreateRole left its role behind"
     check_reads(setup, seeded, federated)
+    assert server.client("cognito-identity").get_id(IdentityPoolId=pool)["IdentityId"]
 
     server.stop()  # the audit sink flushes what it still holds
     assert integrity(setup.database) == [("ok",)]
