@@ -35,6 +35,7 @@ from __future__ import annotations
 import errno
 import os
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -95,6 +96,8 @@ class TmpfsDisk:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir()
+        if shutil.which("mount") is None:
+            pytest.skip("no mount command here; the file-size-limit case still runs")
         mounted = subprocess.run(
             ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE}", "tmpfs", str(directory)],
             capture_output=True,
