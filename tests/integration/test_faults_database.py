@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -249,17 +249,26 @@ class Outage:
     status: TransactionStatus
 
 
-@pytest.fixture
-def proxied_postgres(tmp_path: Path) -> Iterator[Outage]:
-    """A site whose server reaches PostgreSQL through a proxy the test can cut."""
+@pytest.fixture(scope="module")
+def proxied_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
+    """A site whose server reaches PostgreSQL through a proxy the test can cut (shared by the
+    module's PostgreSQL outage tests)."""
     status = TransactionStatus()
     with fresh_postgres_database() as direct:
         prefix, _, name = direct.rpartition("/")
         host, _, upstream = prefix.rpartition(":")
         with TcpProxy(int(upstream), on_reply=status.observe) as proxy:
             proxied = f"{host}:{proxy.port}/{name}"
-            with site_on(proxied, tmp_path / "data") as site:
+            with site_on(proxied, tmp_path_factory.mktemp("outage")) as site:
                 yield Outage(site, proxy, direct, status)
+
+
+@pytest.fixture
+def proxied_postgres(proxied_site: Outage) -> Iterator[Outage]:
+    """The shared site, its proxy restored after each test whatever happened."""
+    yield proxied_site
+    proxied_site.proxy.delay = 0.0
+    proxied_site.proxy.restore()
 
 
 def raw_unsigned(server: WebfedServer, site: Site, protocol: str) -> httpx.Response:
@@ -376,6 +385,33 @@ def test_postgresql_cut_during_writes_leaves_no_partial_write(proxied_postgres: 
         lambda: outcome(lambda: site.create_role(unique("after")))[0] == "ok", RECOVERY_BOUND
     )
     check_consistency(read_rows(direct), before, traffic, extra_roles=1)
+
+
+@pytest.mark.postgres
+def test_postgresql_revision_row_locked_by_another_session(proxied_postgres: Outage) -> None:
+    """PostgreSQL's equivalent of a held SQLite lock: another session's open transaction holds
+    the account's revision row, which every IAM write updates first."""
+    site = proxied_postgres.site
+    known, role_name = unique("known"), unique("before")
+    identity = site.get_id(known)
+    site.create_role(role_name)
+    plain = proxied_postgres.direct_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(plain) as holder:  # a transaction, open until the rollback below
+        holder.execute("SELECT revision FROM account_revisions FOR UPDATE")
+        code, status, took = outcome(lambda: site.create_role(unique("during")))
+        assert (code, status) == (QUERY_CODE, 503)
+        assert LOCK_WAIT - 0.5 < took < LOCK_WAIT + CALL_BOUND, took
+        print(f"PostgreSQL revision row locked: an IAM write answers 503 after {took:.2f} s")
+        started = time.monotonic()
+        client(site.server, "iam").get_role(RoleName=role_name)
+        assert site.get_id(known) == identity
+        assert site.get_id(unique("new"))  # identities do not touch the revision row
+        assert site.caller(site.assume(unique("user"))).endswith("/faults")
+        assert time.monotonic() - started < CALL_BOUND
+        assert status_of(site.server, "/readyz") == 200
+        holder.rollback()
+    code, _, took = outcome(lambda: site.create_role(unique("after")))
+    assert code == "ok" and took < CALL_BOUND
 
 
 # --- SQLite: another process holds the write lock ------------------------------------------------
@@ -586,13 +622,18 @@ def sqlite_url(server: WebfedServer) -> str:
     return f"sqlite+aiosqlite:///{server.data_dir / 'webfed.db'}"
 
 
+# Two worker processes on SQLite: two processes writing one file is where a kill could leave a
+# lock or a torn WAL behind. One on PostgreSQL, whose server sees a dead client per connection
+# either way (a second worker costs seconds of start-up twice).
 @pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+    ("backend", "workers"),
+    [("sqlite", 2), pytest.param("postgresql", 1, marks=pytest.mark.postgres)],
+    ids=["sqlite", "postgresql"],
 )
-def test_sigkill_mid_write(backend: str, tmp_path: Path) -> None:
+def test_sigkill_mid_write(backend: str, workers: int, tmp_path: Path) -> None:
     with (
         _database(backend, tmp_path) as postgres_url,
-        site_on(postgres_url, tmp_path / "data", workers=2) as site,
+        site_on(postgres_url, tmp_path / "data", workers=workers) as site,
     ):
         server = site.server
         url = postgres_url or sqlite_url(server)
@@ -600,12 +641,14 @@ def test_sigkill_mid_write(backend: str, tmp_path: Path) -> None:
         before = read_rows(direct)
         traffic = WriteTraffic(site)
         with traffic.running(threads=4):
-            traffic.wait_for_acks(30, bound=60)
+            traffic.wait_for_acks(15, bound=60)
             killed = kill_tree(server)
         print(f"SIGKILL of {killed} processes ({backend}): {traffic.summary()}")
         assert not traffic.unexpected, traffic.unexpected
         if backend == "sqlite":
-            with sqlite3.connect(direct) as connection:
+            wal = Path(f"{direct}-wal")
+            print(f"left behind: a WAL of {wal.stat().st_size if wal.exists() else 0} bytes")
+            with closing(sqlite3.connect(direct)) as connection:  # the first open recovers
                 assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
                 assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
         check_consistency(read_rows(direct), before, traffic, extra_roles=0)

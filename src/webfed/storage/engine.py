@@ -13,7 +13,10 @@
 * ``postgresql+psycopg://user@host:port/db``: psycopg 3 in async mode; READ COMMITTED. A new
   connection gives up after :data:`PG_CONNECT_TIMEOUT_SECONDS` (a server that does not answer
   at all would otherwise hold the request for the operating system's TCP timeout, minutes),
-  unless the URL sets ``connect_timeout`` itself.
+  and the serving engine's statements wait at most :data:`REQUEST_BUSY_TIMEOUT_MS` for a row
+  lock (``lock_timeout``; another session's long transaction holding an account's revision
+  row would otherwise hold every IAM write of that account indefinitely), unless the URL sets
+  ``connect_timeout`` or ``options`` itself. Migrations keep waiting for each other.
 
 Alembic runs synchronously: :func:`sync_url` derives the blocking driver from the async URL.
 """
@@ -135,9 +138,7 @@ def _install_sqlite_events(engine: Engine) -> None:
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for ``url`` with webfed's per-connection settings installed."""
     parsed = parse_database_url(url)
-    connect_args: dict[str, object] = {}
-    if not is_sqlite(parsed) and "connect_timeout" not in parsed.query:
-        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_SECONDS
+    connect_args = {} if is_sqlite(parsed) else _postgres_connect_args(parsed)
     engine = create_async_engine(
         parsed,
         pool_pre_ping=not is_sqlite(parsed),
@@ -149,6 +150,16 @@ def create_engine(url: str) -> AsyncEngine:
         _install_sqlite_events(engine.sync_engine)
         event.listen(engine.sync_engine, "connect", _request_busy_timeout)
     return engine
+
+
+def _postgres_connect_args(parsed: URL) -> dict[str, object]:
+    """The serving engine's bounds on waiting (see the module), where the URL sets none."""
+    arguments: dict[str, object] = {}
+    if "connect_timeout" not in parsed.query:
+        arguments["connect_timeout"] = PG_CONNECT_TIMEOUT_SECONDS
+    if "options" not in parsed.query:
+        arguments["options"] = f"-c lock_timeout={REQUEST_BUSY_TIMEOUT_MS}"
+    return arguments
 
 
 def create_sync_engine(url: str) -> Engine:
