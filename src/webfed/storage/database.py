@@ -10,27 +10,23 @@ writer, and the revision moves exactly when something changed.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from webfed.storage.engine import WRITE_OPTION, create_local_reader
+from webfed.storage.engine import REQUEST_BUSY_TIMEOUT_MS, WRITE_OPTION, create_local_reader
 from webfed.storage.schema import account_revisions
 
-__all__ = ["LOCAL_WRITER_BUSY_TIMEOUT_MS", "Database"]
+__all__ = ["Database"]
 
 _Result = TypeVar("_Result")
-
-#: How long the SQLite writer thread waits for another process's write lock before the write
-#: fails (``ServiceUnavailable``); waiting there never blocks the event loop.
-LOCAL_WRITER_BUSY_TIMEOUT_MS = 5_000
 
 
 class Database:
@@ -70,20 +66,23 @@ class Database:
         lock only while its statements run, never while waiting for a busy event loop (with
         aiosqlite every statement is a trip through the loop, and writers of the same process
         slept in SQLite's busy handler while one of them waited). Elsewhere it runs in
-        :meth:`plain_write`. ``work`` must not touch the event loop.
+        :meth:`plain_write`. ``work`` must not touch the event loop. Like any request's write,
+        it fails (``database is locked``) :data:`REQUEST_BUSY_TIMEOUT_MS` after it was asked
+        for, the time it queued behind this process's other writes included.
         """
         writer = self._local_writer()
         if writer is None:
             async with self.plain_write() as connection:
                 return await connection.run_sync(work)
         engine, thread = writer
-        return await asyncio.get_running_loop().run_in_executor(thread, _write_now, engine, work)
+        asked_at = time.monotonic()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(thread, _write_now, engine, work, asked_at)
 
     def _local_writer(self) -> tuple[Engine, ThreadPoolExecutor] | None:
         if not self._writer_ready:
             engine = create_local_reader(self.engine)  # a blocking single-connection engine
             if engine is not None:
-                event.listen(engine, "connect", _writer_busy_timeout)
                 thread = ThreadPoolExecutor(1, thread_name_prefix="webfed-sqlite-writer")
                 self._writer = engine, thread
             self._writer_ready = True
@@ -140,15 +139,13 @@ class Database:
         return int(value or 0)
 
 
-def _write_now(engine: Engine, work: Callable[[Connection], _Result]) -> _Result:
+def _write_now(engine: Engine, work: Callable[[Connection], _Result], asked_at: float) -> _Result:
     with engine.connect() as connection:
+        waited_ms = 1000 * (time.monotonic() - asked_at)
+        left_ms = max(1, round(REQUEST_BUSY_TIMEOUT_MS - waited_ms))
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(f"PRAGMA busy_timeout={left_ms}")  # before BEGIN: not in a transaction
+        cursor.close()
         connection.execution_options(**{WRITE_OPTION: True})  # BEGIN IMMEDIATE
         with connection.begin():
             return work(connection)
-
-
-def _writer_busy_timeout(dbapi_connection: Any, _record: object) -> None:
-    """The writer thread may wait for another process's lock (the reader's is 50 ms)."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={LOCAL_WRITER_BUSY_TIMEOUT_MS}")
-    cursor.close()
