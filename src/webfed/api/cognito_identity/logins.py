@@ -27,6 +27,10 @@ user identifiers go through the signed ``GetOpenIdTokenForDeveloperIdentity``.
 A failure is ``NotAuthorizedException`` ("Invalid login token." and the reason), or
 ``ExternalServiceException`` when the provider's keys cannot be had, with an encoded explanation
 for the administrator as STS gives; the token is never in either.
+
+A token verified in this process within the last second, against the same pool and provider,
+is not verified again (:mod:`~webfed.api.cognito_identity.verified_memory`):
+``GetCredentialsForIdentity`` follows ``GetId`` with the same ``Logins``.
 """
 
 from __future__ import annotations
@@ -35,9 +39,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from webfed.api.cognito_identity._inputs import COGNITO_ISSUER, provider_keys
+from webfed.api.cognito_identity.verified_memory import VerifiedMemory
 from webfed.api.context import CallContext
 from webfed.api.sts.denials import attach_encoded_message
 from webfed.api.sts.sessions import require_runtime
+from webfed.core.entities import OidcProvider
 from webfed.core.oidc import JsonValue, TrustedProvider, ValidatedToken, peek_token, validate_token
 from webfed.errors import (
     ExternalServiceException,
@@ -61,6 +67,8 @@ OPENID_PUBLIC_PROVIDERS = frozenset({"accounts.google.com", "appleid.apple.com"}
 OAUTH_PROVIDERS = frozenset({"www.amazon.com", "graph.facebook.com"})
 _LEGACY_PROVIDERS = frozenset({"api.twitter.com", "www.digits.com"})
 _GOOGLE_BARE_ISSUER = "accounts.google.com"
+#: This process's tokens verified in the last second (GetId, then GetCredentialsForIdentity).
+_VERIFIED = VerifiedMemory()
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,16 +204,34 @@ def _verify_own(ctx: CallContext, pool: IdentityPool, token_text: str) -> Valida
     )
 
 
+async def _anchor(ctx: CallContext, pool: IdentityPool, key: str) -> OidcProvider | None:
+    """The IAM provider a token of ``key`` is checked against, if ``key`` names one."""
+    if key in _oidc_resources(pool):
+        return await require_runtime(ctx).iam.provider(key)
+    return None
+
+
+async def _verify_fully(
+    ctx: CallContext, pool: IdentityPool, key: str, token_text: str
+) -> ValidatedToken:
+    if key == COGNITO_ISSUER:
+        return _verify_own(ctx, pool, token_text)
+    if key in provider_keys(pool.config) and key != pool.config.developer_provider_name:
+        return await _verify_external(ctx, pool, key, token_text)
+    raise _unsupported(ctx, pool, key)
+
+
 async def _verify_one(
     ctx: CallContext, pool: IdentityPool, key: str, token_text: str
 ) -> VerifiedLogin:
+    """One login, verified fully or recalled from this process's memory of the last second
+    (:mod:`~webfed.api.cognito_identity.verified_memory`)."""
     try:
-        if key == COGNITO_ISSUER:
-            token = _verify_own(ctx, pool, token_text)
-        elif key in provider_keys(pool.config) and key != pool.config.developer_provider_name:
-            token = await _verify_external(ctx, pool, key, token_text)
-        else:
-            raise _unsupported(ctx, pool, key)
+        anchor = await _anchor(ctx, pool, key)
+        token = _VERIFIED.recall(pool, key, token_text, anchor, int(ctx.now.timestamp()))
+        if token is None:
+            token = await _verify_fully(ctx, pool, key, token_text)
+            _VERIFIED.remember(pool, key, token_text, anchor, token)
     except NotAuthorized:
         raise
     except IDPCommunicationError as error:
