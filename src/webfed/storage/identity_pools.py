@@ -13,6 +13,7 @@ account, is ``ResourceConflictException``.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -149,17 +150,26 @@ class IdentityPoolRepository:
         self._db = database
         self._clock = clock
         self._recent: dict[str, tuple[float, IdentityPool | None]] = {}
+        # The read of a pool in flight, shared by every ``find`` that misses meanwhile (when the
+        # memory of a busy pool lapses, each concurrent call would otherwise read it again).
+        self._reading: dict[str, asyncio.Future[IdentityPool | None]] = {}
+        self._generation = 0  # moves at each write: a read that raced one is not remembered
 
     @asynccontextmanager
     async def _write(self, account_id: str) -> AsyncIterator[AsyncConnection]:
         """The account's write transaction; pools read from memory are forgotten on both sides
-        of it (a ``find`` racing the write must not keep the old pool)."""
-        self._recent.clear()
+        of it, and a ``find`` that read during it does not remember what it read."""
+        self._forget()
         try:
             async with self._db.write(account_id) as connection:
                 yield connection
         finally:
-            self._recent.clear()
+            self._forget()
+
+    def _forget(self) -> None:
+        self._generation += 1
+        self._recent.clear()
+        self._reading.clear()
 
     async def create(
         self,
@@ -223,15 +233,30 @@ class IdentityPoolRepository:
     async def find(self, pool_id: str) -> IdentityPool | None:
         """The pool ``pool_id`` in whatever account holds it (for the unsigned flows), from
         memory for :data:`FIND_CACHE_SECONDS` after a read: ``GetId`` and
-        ``GetCredentialsForIdentity`` read the pool on every call."""
+        ``GetCredentialsForIdentity`` read the pool on every call. Concurrent calls that miss
+        share one read."""
         now = self._clock()
         recent = self._recent.get(pool_id)
         if recent is not None and now - recent[0] < FIND_CACHE_SECONDS:
             return recent[1]
-        pool = await self._find(pool_id)
-        if len(self._recent) >= _FIND_CACHE_ENTRIES:
-            self._recent.clear()
-        self._recent[pool_id] = (now, pool)
+        reading = self._reading.get(pool_id)
+        if reading is None:
+            reading = asyncio.ensure_future(self._find_and_remember(pool_id, now))
+            reading.add_done_callback(_retrieved)
+            self._reading[pool_id] = reading
+        return await asyncio.shield(reading)
+
+    async def _find_and_remember(self, pool_id: str, started: float) -> IdentityPool | None:
+        generation = self._generation
+        try:
+            pool = await self._find(pool_id)
+        finally:
+            if self._generation == generation:
+                self._reading.pop(pool_id, None)
+        if self._generation == generation:  # no write through this process meanwhile
+            if len(self._recent) >= _FIND_CACHE_ENTRIES:
+                self._recent.clear()
+            self._recent[pool_id] = (started, pool)
         return pool
 
     async def _find(self, pool_id: str) -> IdentityPool | None:
@@ -364,6 +389,12 @@ class IdentityPoolRepository:
                     identity_pool_tags.c.key.in_(list(keys)),
                 )
             )
+
+
+def _retrieved(reading: asyncio.Future[IdentityPool | None]) -> None:
+    """Mark a shared read's failure as seen (every caller that awaited it got it already)."""
+    if not reading.cancelled():
+        reading.exception()
 
 
 def _check_tag_count(count: int) -> None:
