@@ -34,11 +34,9 @@ def _refuse_constant(name: str) -> object:
 
 
 def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    result: dict[str, object] = {}
-    for key, value in pairs:
-        if key in result:
-            raise MalformedJson("duplicate member name")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):  # a name given twice collapsed into one entry
+        raise MalformedJson("duplicate member name")
     return result
 
 
