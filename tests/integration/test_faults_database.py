@@ -7,7 +7,12 @@
   ``/livez`` 200; calls that need no database keep working (``AssumeRoleWithWebIdentity`` for a
   role in the IAM cache, any call signed with temporary credentials). Once restored, everything
   works again without a restart within :data:`RECOVERY_BOUND` seconds. A cut during write
-  traffic (the proxy slowed, so that transactions are in flight) leaves no partial write.
+  traffic (the proxy slowed, so that transactions are in flight; the test counts the
+  connections cut inside a transaction from PostgreSQL's own ``ReadyForQuery`` status) leaves
+  no partial write.
+* **PostgreSQL stuck.** Another session holds the account's revision row (an open
+  transaction): IAM writes answer ``ServiceUnavailable`` after ``lock_timeout`` (5 s); reads,
+  identity writes and exchanges go on.
 * **SQLite "down".** A SQLite file cannot go away like a server; what happens in practice is
   another process holding the write lock (a tool's long transaction). Writes then wait
   ``REQUEST_BUSY_TIMEOUT_MS`` (5 s) and answer ``ServiceUnavailable``; reads never wait (WAL);
@@ -234,7 +239,7 @@ class TransactionStatus:
 
     def observe(self, number: int, data: bytes) -> None:
         at = data.rfind(self._READY_FOR_QUERY)
-        if at != -1 and at + 6 < len(data) + 1 and len(data) > at + 5:
+        if at != -1 and len(data) > at + 5:  # the status byte arrived in this chunk too
             self.last[number] = data[at + 5 : at + 6]
 
     def in_transaction(self, numbers: list[int]) -> int:
