@@ -9,8 +9,8 @@ unsigned IAM call is answered ``MissingAuthenticationToken`` rather than ``Inval
 from __future__ import annotations
 
 import asyncio
+import random
 import time
-import uuid
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,6 +33,7 @@ from webfed.http.auditing import CallRecord, audit_event
 from webfed.logs import get_logger
 from webfed.protocol import json11, query, xml
 from webfed.runtime import Runtime, ServiceBinding
+from webfed.storage.availability import database_unavailable
 
 __all__ = ["handle_aws_request"]
 
@@ -61,6 +62,16 @@ async def read_body(request: Request, limit: int, timeout: float) -> bytes:
             f"The request body did not arrive within {timeout:g} seconds."
         ) from None
     return b"".join(chunks)
+
+
+def new_request_id(rng: random.Random) -> str:
+    """A random (version 4) UUID in its canonical text, as AWS's request ids look.
+
+    From the runtime's batched CSPRNG: ``uuid.uuid4`` costs a system call and a ``UUID`` object
+    per request."""
+    digits = rng.randbytes(16).hex()
+    variant = "89ab"[int(digits[16], 16) & 3]  # RFC 9562 section 4.1: the variant bits 10
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
 
 
 def _route_json(runtime: Runtime, target: str) -> tuple[ServiceBinding, Operation]:
@@ -186,7 +197,7 @@ async def handle_aws_request(request: Request) -> Response:
     record = CallRecord(
         service="",
         operation="",
-        request_id=str(uuid.uuid4()),
+        request_id=new_request_id(runtime.rng),
         source_ip=client.host if client else "",
         user_agent=request.headers.get("user-agent", ""),
     )
@@ -199,9 +210,8 @@ async def handle_aws_request(request: Request) -> Response:
         record.error = error
         binding = runtime.services.get(record.service)
         response = _error_response(error, target, binding, runtime, record.request_id)
-    except Exception:
-        _log.exception("unhandled error", request_id=record.request_id, operation=record.operation)
-        record.error = InternalFailure("We encountered an internal error. Please try again.")
+    except Exception as error:
+        record.error = _unexpected(error, record)
         binding = runtime.services.get(record.service)
         response = _error_response(record.error, target, binding, runtime, record.request_id)
     response.headers["x-amzn-RequestId"] = record.request_id
@@ -212,6 +222,7 @@ async def handle_aws_request(request: Request) -> Response:
                 now=runtime.clock(),
                 account_id=runtime.settings.account_id,
                 region=runtime.settings.region,
+                event_id=new_request_id(runtime.rng),
             )
         )
     metrics.observe_request(
@@ -221,6 +232,22 @@ async def handle_aws_request(request: Request) -> Response:
         time.perf_counter() - started,
     )
     return response
+
+
+def _unexpected(error: Exception, record: CallRecord) -> WebfedError:
+    """A database outage is ``ServiceUnavailable`` (retryable, no trace logged); anything else
+    is a bug: logged with its trace, answered ``InternalFailure`` without detail."""
+    unavailable = database_unavailable(error)
+    if unavailable is not None:
+        _log.warning(
+            "database unavailable",
+            request_id=record.request_id,
+            operation=record.operation,
+            error=type(error).__name__,
+        )
+        return unavailable
+    _log.exception("unhandled error", request_id=record.request_id, operation=record.operation)
+    return InternalFailure("We encountered an internal error. Please try again.")
 
 
 def _encode_explanation(runtime: Runtime, error: WebfedError, record: CallRecord) -> None:
