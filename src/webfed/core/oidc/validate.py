@@ -89,6 +89,15 @@ def _registry(algorithm: str) -> JWSRegistry:
     return registry
 
 
+@lru_cache(maxsize=256)
+def _check_registry_header(algorithm: str, header_json: bytes) -> None:
+    """joserfc's checks of a protected header (``crit``, the registered members' types).
+
+    A pure function of the header's bytes, and an issuer signs every token with the same
+    header, so a header that passed is remembered (a failure raises and is not)."""
+    _registry(algorithm).check_header(json.loads(header_json))
+
+
 def _signature_error(key: IssuerKey, reason: str, fingerprint: str) -> InvalidIdentityToken:
     return InvalidIdentityToken(
         "The token's signature could not be verified.",
@@ -123,7 +132,7 @@ def verify_peeked_signature(unverified: UnverifiedToken, key: IssuerKey) -> None
         registry.validate_header_size(header_segment.encode("ascii"))
         registry.validate_signature_size(signature_segment.encode("ascii"))
         registry.validate_payload_size(payload_segment.encode("ascii"))
-        registry.check_header(json.loads(unverified.header_json))
+        _check_registry_header(unverified.algorithm, unverified.header_json)
         algorithm = registry.get_alg(unverified.algorithm)
         algorithm.check_key(key.key)
         verified = algorithm.verify(unverified.signing_input, unverified.signature, key.key)
