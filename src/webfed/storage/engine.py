@@ -16,7 +16,9 @@
   and the serving engine's statements wait at most :data:`REQUEST_BUSY_TIMEOUT_MS` for a row
   lock (``lock_timeout``; another session's long transaction holding an account's revision
   row would otherwise hold every IAM write of that account indefinitely), unless the URL sets
-  ``connect_timeout`` or ``options`` itself. Migrations keep waiting for each other.
+  ``connect_timeout`` or ``options`` itself. A server that stops answering without closing
+  its connections is noticed by TCP keepalives and ``tcp_user_timeout``
+  (:data:`PG_TCP_USER_TIMEOUT_MS`). Migrations keep waiting for each other.
 
 Alembic runs synchronously: :func:`sync_url` derives the blocking driver from the async URL.
 """
@@ -38,6 +40,7 @@ from webfed.errors import InvalidParameterValue
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "PG_CONNECT_TIMEOUT_SECONDS",
+    "PG_TCP_USER_TIMEOUT_MS",
     "REQUEST_BUSY_TIMEOUT_MS",
     "WRITE_OPTION",
     "create_engine",
@@ -152,6 +155,16 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
+PG_TCP_USER_TIMEOUT_MS = 15_000
+_PG_LIVENESS: dict[str, object] = {
+    "tcp_user_timeout": PG_TCP_USER_TIMEOUT_MS,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+
+
 def _postgres_connect_args(parsed: URL) -> dict[str, object]:
     """The serving engine's bounds on waiting (see the module), where the URL sets none."""
     arguments: dict[str, object] = {}
@@ -159,6 +172,12 @@ def _postgres_connect_args(parsed: URL) -> dict[str, object]:
         arguments["connect_timeout"] = PG_CONNECT_TIMEOUT_SECONDS
     if "options" not in parsed.query:
         arguments["options"] = f"-c lock_timeout={REQUEST_BUSY_TIMEOUT_MS}"
+    # A server that vanishes without closing its connections (a frozen host, a partition): sent
+    # data unacknowledged for PG_TCP_USER_TIMEOUT_MS closes the connection, and keepalives find
+    # idle pooled connections to it, so requests get ServiceUnavailable instead of hanging.
+    for name, value in _PG_LIVENESS.items():
+        if name not in parsed.query:
+            arguments[name] = value
     return arguments
 
 
