@@ -10,6 +10,7 @@ writer, and the revision moves exactly when something changed.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import PoolProxiedConnection
 
+from webfed.storage import local_reads
 from webfed.storage.engine import REQUEST_BUSY_TIMEOUT_MS, WRITE_OPTION, create_local_reader
 from webfed.storage.schema import account_revisions
 
@@ -37,25 +40,50 @@ class Database:
         self.dialect = engine.dialect.name
         self._local: Engine | None = None
         self._local_ready = False
+        self._raw: PoolProxiedConnection | None = None
+        self._prepared: dict[int, tuple[sa.Select[Any], local_reads.PreparedRead | None]] = {}
         self._writer: tuple[Engine, ThreadPoolExecutor] | None = None
         self._writer_ready = False
 
     async def rows(
-        self, statement: sa.Executable, params: Mapping[str, object]
-    ) -> Sequence[sa.Row[Any]]:
-        """The rows of one read-only statement, in a read of its own (the identity-pool flows'
-        lookups). On SQLite it runs in this thread on a blocking connection
-        (:func:`~webfed.storage.engine.create_local_reader`); elsewhere in :meth:`read`."""
+        self, statement: sa.Select[Any], params: Mapping[str, object]
+    ) -> Sequence[tuple[Any, ...]]:
+        """The rows of one read-only statement (as tuples, in ``selected_columns`` order), in a
+        read of its own: the identity-pool flows' lookups. On a SQLite file it runs in this
+        thread on a blocking connection (:func:`~webfed.storage.engine.create_local_reader`),
+        without SQLAlchemy's execution machinery when it can
+        (:mod:`~webfed.storage.local_reads`); on PostgreSQL in autocommit: one statement sees
+        one snapshot anyway, and ``BEGIN`` and ``COMMIT`` were two more round trips for every
+        lookup."""
         if not self._local_ready:
             self._local, self._local_ready = create_local_reader(self.engine), True
         if self._local is not None:
             try:
-                with self._local.connect() as connection:
-                    return connection.execute(statement, params).all()
-            except sa.exc.OperationalError:
+                return self._read_locally(self._local, statement, params)
+            except (sa.exc.OperationalError, sqlite3.OperationalError):
                 pass  # busy or unavailable here: the asynchronous path waits properly
-        async with self.read() as connection:
-            return (await connection.execute(statement, params)).all()
+        if self.dialect != "postgresql":
+            async with self.read() as connection:
+                return [tuple(row) for row in await connection.execute(statement, params)]
+        async with self.engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return [tuple(row) for row in await connection.execute(statement, params)]
+
+    def _read_locally(
+        self, local: Engine, statement: sa.Select[Any], params: Mapping[str, object]
+    ) -> Sequence[tuple[Any, ...]]:
+        known = self._prepared.get(id(statement))
+        if known is None or known[0] is not statement:
+            known = statement, local_reads.prepare(statement, local.dialect)
+            self._prepared[id(statement)] = known
+        prepared = known[1]
+        if prepared is None:
+            with local.connect() as connection:
+                return [tuple(row) for row in connection.execute(statement, params)]
+        if self._raw is None:
+            self._raw = local.raw_connection()  # kept: the reader's one connection
+        dbapi = self._raw.dbapi_connection
+        return local_reads.read(dbapi, prepared, params)  # type: ignore[arg-type]
 
     async def run_write(self, work: Callable[[Connection], _Result]) -> _Result:
         """``work(connection)`` in one write transaction (as :meth:`plain_write`), for short
@@ -89,6 +117,9 @@ class Database:
         return self._writer
 
     def close_local(self) -> None:
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
         if self._local is not None:
             self._local.dispose()
         self._local, self._local_ready = None, False

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
@@ -119,14 +120,29 @@ _BY_LOGIN = _with_logins(
 )
 
 
-def _one(rows: Sequence[Row[tuple[object, ...]]]) -> Identity | None:
+# Positions in the rows of _BY_ID and _BY_LOGIN (the same columns): the identity's columns,
+# then the linked login's provider and key.
+_COLUMNS = {column.key: index for index, column in enumerate(_BY_ID.selected_columns)}
+_PROVIDER, _LOGIN_KEY = _COLUMNS["linked_provider"], _COLUMNS["linked_key"]
+
+
+def _one(rows: Sequence[Sequence[Any]]) -> Identity | None:
+    """The identity in ``rows`` of :data:`_BY_ID` or :data:`_BY_LOGIN` (one per linked
+    login), or ``None`` when there are none."""
     if not rows:
         return None
-    linked = [row for row in rows if row.linked_provider is not None]
-    return _identity(
-        rows[0],
-        [str(row.linked_provider) for row in linked],
-        [str(row.linked_key) for row in linked],
+    first = rows[0]
+    linked = [row for row in rows if row[_PROVIDER] is not None]
+    merged = first[_COLUMNS["merged_into"]]
+    return Identity(
+        identity_id=str(first[_COLUMNS["identity_id"]]),
+        pool_id=str(first[_COLUMNS["pool_id"]]),
+        account_id=str(first[_COLUMNS["account_id"]]),
+        logins=tuple(sorted({str(row[_PROVIDER]) for row in linked})),
+        create_date=first[_COLUMNS["create_date"]],
+        last_modified_date=first[_COLUMNS["last_modified_date"]],
+        merged_into=None if merged is None else str(merged),
+        login_keys=frozenset(str(row[_LOGIN_KEY]) for row in linked),
     )
 
 
