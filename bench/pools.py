@@ -38,11 +38,11 @@ than flows/s when the machine is shared), how many sessions PostgreSQL opened du
 (connection churn of the server's pools), and the slowdown from the smallest to the largest
 count. Before each load it prints the statements one ``GetId`` and one
 ``GetCredentialsForIdentity`` of an existing user send (captured from webfed's own code, run in
-this process) and the database's plans of their reads. Load generator, OpenID provider, server
-and database share this machine's cores. ``--profile`` samples the webfed workers with py-spy
-during each measured load and prints the share of their time per function (inclusive, then
-self), keeping the raw samples in ``--profile-dir`` if given; ``--seed-only`` stops after
-seeding and the plans.
+this process, SQLite's direct lookups included) and the database's plans of their reads. Load
+generator, OpenID provider, server and database share this machine's cores. ``--profile``
+samples the webfed workers with py-spy during each measured load and prints the share of their
+time per function (inclusive, then self), keeping the raw samples in ``--profile-dir`` if given;
+``--seed-only`` stops after seeding and the plans.
 """
 
 from __future__ import annotations
@@ -253,6 +253,7 @@ def captured_statements(
     from webfed.http.front import AwsFrontDoor
     from webfed.logs import configure_logging
     from webfed.settings import Settings
+    from webfed.storage import local_reads
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Starlette's note on its httpx-based test client
@@ -274,8 +275,13 @@ def captured_statements(
     def listen(_c: Any, _cursor: Any, sql: str, parameters: Any, _x: Any, _many: bool) -> None:
         seen.append((sql, parameters))
 
+    def read_directly(connection: Any, prepared: Any, params: Any) -> Any:
+        seen.append((prepared.sql, tuple(params[name] for name in prepared.names)))
+        return real_read(connection, prepared, params)
+
     captured: dict[str, list[tuple[str, Any]]] = {}
     event.listen(Engine, "before_cursor_execute", listen)
+    real_read, local_reads.read = local_reads.read, read_directly  # SQLite's direct lookups
     try:
         with TestClient(app, base_url="http://127.0.0.1") as http:
             for attempt in ("warm-up", "captured"):  # the second flow finds the caches warm
@@ -297,6 +303,7 @@ def captured_statements(
                     captured[operation] = list(seen)
     finally:
         event.remove(Engine, "before_cursor_execute", listen)
+        local_reads.read = real_read
     return captured
 
 
@@ -447,6 +454,14 @@ def _children(parent: int) -> list[int]:
     return [int(pid) for pid in found.stdout.split()]
 
 
+def _spy(pid: int) -> bool:
+    """Whether ``pid`` is one of ``--profile``'s py-spy processes (not the load generator)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "py-spy"
+    except OSError:
+        return False
+
+
 def _machine_ticks() -> tuple[int, int]:
     """Busy and total CPU ticks of the whole machine (``/proc/stat``; other helpers too)."""
     values = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
@@ -459,7 +474,7 @@ def _cpu_busy(server: int, delay: float, seconds: float) -> dict[str, float]:
     generator's processes (this process's other children) and by the whole machine."""
     time.sleep(delay)
     workers = _children(server)
-    generators = [pid for pid in _children(os.getpid()) if pid != server]
+    generators = [pid for pid in _children(os.getpid()) if pid != server and not _spy(pid)]
     groups = {"workers": workers, "load generator": generators}
     before = {name: sum(_ticks(pid) for pid in pids) for name, pids in groups.items()}
     machine_before, start = _machine_ticks(), time.monotonic()
