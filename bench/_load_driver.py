@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-__all__ = ["KINDS", "MIX", "Job", "Outcome", "Player", "Workload", "run_job"]
+__all__ = ["GET_ID", "KINDS", "MIX", "Job", "Outcome", "Player", "Workload", "run_job"]
 
 STS = "sts:AssumeRoleWithWebIdentity"
 GET_ID = "cognito:GetId"
@@ -82,7 +82,6 @@ class Workload:
 class Job:
     workload: Workload
     connections: tuple[int, ...]  # this process's connection numbers
-    total_connections: int
     start_at: float  # wall clock (time.time())
     warmup: float
     seconds: float

@@ -101,7 +101,7 @@ def cluster(
     count: int, database_url: str, scratch: Path, upstream: str, workers: int
 ) -> Iterator[list[Node]]:
     """``count`` nodes on ``database_url``, started at once (migrations race as in a rollout),
-    then their gateways; all stopped afterwards."""
+    their gateways once the first node is up (the schema exists); all stopped afterwards."""
     master_key = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
     python = [sys.executable, "-m", "webfed"]
     with ExitStack() as stack:
@@ -117,8 +117,7 @@ def cluster(
             )  # fmt: skip
             stack.callback(server.stop)
             serves.append((server, env))
-        for server, _ in serves:
-            server.wait_ready("/readyz")
+        serves[0][0].wait_ready("/readyz")  # the schema is there: the gateways may start
         for server, env in serves:
             port = free_port()
             gateway_env = {
@@ -132,6 +131,8 @@ def cluster(
             gateway = start(f"{server.name} gateway", command, gateway_env, port, log)
             stack.callback(gateway.stop)
             gateways.append(gateway)
+        for server, _ in serves[1:]:
+            server.wait_ready("/readyz")
         for gateway in gateways:
             gateway.wait_ready("/__webfed/healthz")
         yield [Node(serve, gateway) for (serve, _), gateway in zip(serves, gateways, strict=True)]

@@ -39,10 +39,10 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from _load_driver import MIX, Job, Outcome, Workload, run_job
+from _load_driver import GET_ID, MIX, Job, Outcome, Workload, run_job
 from _load_report import Samples, print_errors, print_memory, print_table, server_log_tails
 from _load_servers import Node, cluster, moto_upstream, tree_rss_mib
 
@@ -54,7 +54,7 @@ from pools import database  # noqa: E402
 from tests.support.oidc_issuer import OidcTestIssuer  # noqa: E402
 
 GROWTH_LIMIT = 0.10
-NEW_LOGINS_PER_SECOND = 60  # flows/s to mint new users' tokens for (twice the most measured)
+NEW_FLOWS_PER_SECOND = 200  # identity-pool flows/s to mint new users' tokens for
 PG_ENV = "WEBFED_TEST_DATABASE_URL"
 
 
@@ -84,21 +84,14 @@ def database_url(kind: str, scratch: Path) -> Iterator[str]:
         yield url
 
 
-def jobs(
-    nodes: list[Node], account_workload: Workload, tokens: Tokens, args: argparse.Namespace
-) -> list[Job]:
+def jobs(workload: Workload, tokens: Tokens, args: argparse.Namespace) -> list[Job]:
+    """One job per load generator process; each gets its share of the new users' tokens."""
     processes = max(1, min(args.processes, args.connections))
     start_at = time.time() + 3.0  # spawned processes import, then start together
     return [
         Job(
-            workload=Workload(
-                **{
-                    **account_workload.__dict__,
-                    "newcomer_tokens": tokens.newcomers[p::processes],
-                }
-            ),
+            workload=replace(workload, newcomer_tokens=tokens.newcomers[p::processes]),
             connections=tuple(range(p, args.connections, processes)),
-            total_connections=args.connections,
             start_at=start_at,
             warmup=warmup_seconds(args.duration),
             seconds=args.duration,
@@ -119,6 +112,50 @@ def sample_memory(roots: dict[str, int], start_at: float, duration: float) -> Sa
     return samples
 
 
+def run_load(
+    nodes: list[Node], workload: Workload, tokens: Tokens, args: argparse.Namespace
+) -> tuple[Outcome, Samples]:
+    """The load processes, while this one samples the servers' memory."""
+    roots = {f"node{n}": node.serve.process.pid for n, node in enumerate(nodes, 1)}
+    roots |= {f"gw{n}": node.gateway.process.pid for n, node in enumerate(nodes, 1)}
+    planned = jobs(workload, tokens, args)
+    with multiprocessing.get_context("spawn").Pool(len(planned)) as pool:
+        pending = pool.map_async(run_job, planned)
+        samples = sample_memory(roots, planned[0].start_at, args.duration)
+        outcomes = pending.get(timeout=args.duration + 120)
+    outcome = Outcome()
+    for part in outcomes:
+        outcome.merge(part)
+    return outcome, samples
+
+
+def report(
+    nodes: list[Node],
+    outcome: Outcome,
+    samples: Samples,
+    tokens: Tokens,
+    args: argparse.Namespace,
+) -> tuple[float, int, dict[str, float]]:
+    """The table, the errors and the memory curve: (total req/s, failures, growth per server)."""
+    servers = [node.serve for node in nodes] + [node.gateway for node in nodes]
+    exited = [server.name for server in servers if server.process.poll() is not None]
+    warmup = warmup_seconds(args.duration)
+    rate = print_table(outcome, args.duration - warmup)
+    flows = outcome.requests[GET_ID]
+    share = outcome.new_logins / flows if flows else 0.0
+    print(f"identity-pool flows (whole run): {flows:,}, of which new users' first logins: "
+          f"{outcome.new_logins:,} ({share:.0%})", flush=True)  # fmt: skip
+    if outcome.new_logins >= len(tokens.newcomers):
+        print(f"  (the {len(tokens.newcomers):,} new users' tokens ran out: the flows were "
+              f"faster than the {NEW_FLOWS_PER_SECOND}/s they were minted for)")  # fmt: skip
+    failures = sum(outcome.errors.values()) + len(exited)
+    print_errors(outcome, exited)
+    growth = print_memory(samples, outcome, warmup)
+    if failures:
+        print(server_log_tails(servers))
+    return rate, failures, growth
+
+
 def run_topology(
     count: int,
     kind: str,
@@ -132,7 +169,7 @@ def run_topology(
           f"{warmup_seconds(args.duration):g} s", flush=True)  # fmt: skip
     with (
         tempfile.TemporaryDirectory(prefix="webfed-load-") as scratch,
-        database_url("sqlite" if kind == "sqlite" else "pg", Path(scratch)) as url,
+        database_url(kind, Path(scratch)) as url,
         cluster(count, url, Path(scratch), upstream, args.workers) as nodes,
     ):
         started = time.monotonic()
@@ -151,29 +188,8 @@ def run_topology(
             mix=tuple(args.mix.split(",")),
         )
         print(f"set-up through the API in {time.monotonic() - started:.1f} s", flush=True)
-        roots = {f"node{n}": node.serve.process.pid for n, node in enumerate(nodes, 1)}
-        roots |= {f"gw{n}": node.gateway.process.pid for n, node in enumerate(nodes, 1)}
-        planned = jobs(nodes, workload, tokens, args)
-        with multiprocessing.get_context("spawn").Pool(len(planned)) as pool:
-            pending = pool.map_async(run_job, planned)
-            samples = sample_memory(roots, planned[0].start_at, args.duration)
-            outcomes = pending.get(timeout=args.duration + 120)
-        exited = [n.serve.name for n in nodes if n.serve.process.poll() is not None]
-        exited += [n.gateway.name for n in nodes if n.gateway.process.poll() is not None]
-        outcome = Outcome()
-        for part in outcomes:
-            outcome.merge(part)
-        measured = args.duration - warmup_seconds(args.duration)
-        rate = print_table(outcome, measured)
-        flows = outcome.requests["cognito:GetId"]
-        share = outcome.new_logins / flows if flows else 0.0
-        print(f"identity-pool flows (whole run): {flows:,}, of which new users' first logins: "
-              f"{outcome.new_logins:,} ({share:.0%})", flush=True)  # fmt: skip
-        failures = sum(outcome.errors.values()) + len(exited)
-        print_errors(outcome, exited)
-        growth = print_memory(samples, outcome, warmup_seconds(args.duration))
-        if failures:
-            print(server_log_tails([node.serve for node in nodes] + [n.gateway for n in nodes]))
+        outcome, samples = run_load(nodes, workload, tokens, args)
+        rate, failures, growth = report(nodes, outcome, samples, tokens, args)
     return Verdict(label, rate, failures, growth)
 
 
@@ -196,6 +212,8 @@ def main() -> None:
     if args.duration < 10:
         parser.error("--duration: at least 10 seconds")
     counts = [int(value) for value in args.nodes.split(",")]
+    if not set(args.mix.split(",")) <= set(MIX):
+        parser.error(f"--mix: kinds among {','.join(MIX)}")
     have_pg = bool(os.environ.get(PG_ENV))
     print(
         f"machine: {os.cpu_count()} cores, shared by the load generator ({args.processes} "
@@ -216,7 +234,7 @@ def main() -> None:
             issuer,
             federation=1000,
             returning=500,
-            newcomers=int(NEW_LOGINS_PER_SECOND * args.new_share * args.duration) + 1,
+            newcomers=int(NEW_FLOWS_PER_SECOND * args.new_share * args.duration) + 1,
         )
         total = len(tokens.federation) + len(tokens.returning) + len(tokens.newcomers)
         print(f"{total:,} distinct RS256 tokens minted in {time.monotonic() - started:.1f} s")
