@@ -82,6 +82,10 @@ class AuditEvent:
     event_type: str = "AwsApiCall"
     management_event: bool = True
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # The CloudTrail record, built on first use: the log line and the stored row both need it.
+    _record: dict[str, object] | None = field(
+        default=None, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         if self.event_time.tzinfo is None:
@@ -125,11 +129,21 @@ class AuditEvent:
         return _text((self.additional_event_data or _EMPTY).get("aud"))
 
     def to_cloudtrail(self) -> dict[str, object]:
-        """The CloudTrail record: optional fields only when they apply."""
+        """The CloudTrail record: optional fields only when they apply.
+
+        A new top-level dict each call; the mappings inside it are the event's own (scrubbed,
+        built once): read them, never change them."""
+        if self._record is None:
+            object.__setattr__(self, "_record", self._build_record())
+        return dict(self._record)  # type: ignore[arg-type]
+
+    def _build_record(self) -> dict[str, object]:
+        time = self.event_time
         record: dict[str, object] = {
             "eventVersion": EVENT_VERSION,
             "userIdentity": dict(self.user_identity),
-            "eventTime": self.event_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventTime": f"{time.year:04d}-{time.month:02d}-{time.day:02d}T"
+            f"{time.hour:02d}:{time.minute:02d}:{time.second:02d}Z",
             "eventSource": self.event_source,
             "eventName": self.event_name,
             "awsRegion": self.aws_region,

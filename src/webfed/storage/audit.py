@@ -11,23 +11,22 @@ warm however busy the trail is.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection, Dialect, Row
 
 from webfed.audit.event import AuditEvent
 from webfed.storage.database import Database
 from webfed.storage.schema import UtcDateTime, metadata
 
-__all__ = ["AuditRepository", "StoredAuditEvent", "audit_events"]
+__all__ = ["AuditRepository", "StoredAuditEvent", "audit_events", "record_json"]
 
-# Rows per executemany call: building and binding 100 rows takes ~2 ms.
-INSERT_CHUNK = 100
 PRUNE_CHUNK = 5_000
 
 audit_events = sa.Table(
@@ -53,7 +52,6 @@ audit_events = sa.Table(
 )
 sa.Index("ix_audit_events_event_time", audit_events.c.event_time)
 sa.Index("ix_audit_events_account_id_id", audit_events.c.account_id, audit_events.c.id)
-_INSERT = sa.insert(audit_events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +84,11 @@ _LENGTHS: dict[str, int | None] = {
 }
 
 
-def _column_text(column: str, value: str | None) -> str | None:
-    """``value`` fit for the column: no NUL (PostgreSQL refuses it), valid UTF-8, cut to length."""
+def _column_text(length: int | None, value: str | None) -> str | None:
+    """``value`` fit for a column of ``length``: no NUL (PostgreSQL refuses it), valid UTF-8,
+    cut to length."""
     if value is None:
         return None
-    length = _LENGTHS[column]
     if value.isascii():  # ASCII is valid UTF-8 already (most values: ids, ARNs, names)
         text = value.replace("\x00", "")
     else:
@@ -98,26 +96,49 @@ def _column_text(column: str, value: str | None) -> str | None:
     return text[:length] if length else text
 
 
-def _row(event: AuditEvent) -> dict[str, object]:
-    columns = {
-        "event_id": event.event_id,
-        "account_id": event.account_id,
-        "event_source": event.event_source,
-        "event_name": event.event_name,
-        "request_id": event.request_id,
-        "source_ip": event.source_ip,
-        "error_code": event.error_code,
-        "principal": event.principal,
-        "role_arn": event.role_arn,
-        "session_name": event.session_name,
-        "provider": event.provider,
-        "subject": event.subject,
-    }
-    row: dict[str, object] = {name: _column_text(name, value) for name, value in columns.items()}
-    row["event_time"] = event.event_time
-    # ASCII-only JSON: lone surrogates and control characters arrive escaped, never raw.
-    row["record"] = json.dumps(event.to_cloudtrail(), separators=(",", ":"), allow_nan=False)
-    return row
+_TEXT_COLUMNS = (
+    "event_id",
+    "account_id",
+    "event_source",
+    "event_name",
+    "request_id",
+    "source_ip",
+    "error_code",
+    "principal",
+    "role_arn",
+    "session_name",
+    "provider",
+    "subject",
+)
+_TEXT_LENGTHS = tuple(_LENGTHS[name] for name in _TEXT_COLUMNS)
+_INSERT_COLUMNS = (*_TEXT_COLUMNS, "event_time", "record")
+# Compact, ASCII-only JSON: lone surrogates and control characters arrive escaped, never raw.
+_encode_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def _row(event: AuditEvent, stored_time: Callable[[datetime], object]) -> tuple[object, ...]:
+    """The row's values, in :data:`_INSERT_COLUMNS` order."""
+    texts = (
+        event.event_id,
+        event.account_id,
+        event.event_source,
+        event.event_name,
+        event.request_id,
+        event.source_ip,
+        event.error_code,
+        event.principal,
+        event.role_arn,
+        event.session_name,
+        event.provider,
+        event.subject,
+    )
+    fitted = [_column_text(length, text) for length, text in zip(_TEXT_LENGTHS, texts, strict=True)]
+    return (*fitted, stored_time(event.event_time), record_json(event))
+
+
+def record_json(event: AuditEvent) -> str:
+    """The row's ``record``: the CloudTrail record as compact JSON text."""
+    return _encode_json(event.to_cloudtrail())
 
 
 def _stored(row: Row[tuple[object, ...]]) -> StoredAuditEvent:
@@ -138,9 +159,19 @@ def _stored(row: Row[tuple[object, ...]]) -> StoredAuditEvent:
     )
 
 
-def _chunks(events: Sequence[AuditEvent], size: int) -> Iterator[Sequence[AuditEvent]]:
-    for start in range(0, len(events), size):
-        yield events[start : start + size]
+@functools.cache
+def _insert_for(dialect: Dialect) -> tuple[str, Callable[[datetime], object]]:
+    """The ``INSERT`` text in the driver's own placeholders, and how ``event_time`` is bound."""
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    statement = "INSERT INTO audit_events ({}) VALUES ({})".format(
+        ", ".join(_INSERT_COLUMNS), ", ".join([marker] * len(_INSERT_COLUMNS))
+    )
+    processor = audit_events.c.event_time.type.dialect_impl(dialect).bind_processor(dialect)
+    return statement, processor if processor is not None else _as_is
+
+
+def _as_is(value: datetime) -> object:
+    return value
 
 
 class AuditRepository:
@@ -150,19 +181,20 @@ class AuditRepository:
         self._db = database
 
     async def insert_many(self, events: Sequence[AuditEvent]) -> None:
-        """Store ``events`` in one transaction: one ``INSERT`` statement, executed for many rows
-        (the driver's ``executemany``), :data:`INSERT_CHUNK` rows at a time. The statement is
-        the same whatever the batch size, so SQLAlchemy compiles it once per process, not once
-        per batch. The transaction runs whole in :meth:`Database.run_write` (on SQLite, the
-        process's writer thread): the write lock is held while the rows are written, not while
-        a busy event loop gets round to the next chunk, so a batch does not keep other writers
-        (an identity's first sign-in) waiting."""
+        """Store ``events`` in one transaction: one ``INSERT`` executed for every row by the
+        driver (``executemany``: one prepared statement on SQLite, pipelined on PostgreSQL).
+        The SQL text is written once per dialect and handed to the driver as is: SQLAlchemy's
+        compiling and per-row parameter handling were most of the cost of storing an event.
+        The transaction runs whole in :meth:`Database.run_write` (on SQLite, the process's
+        writer thread): the write lock is held while the rows are written, not while a busy
+        event loop gets round to them, so a batch does not keep other writers (an identity's
+        first sign-in) waiting."""
         if not events:
             return
 
         def insert(connection: Connection) -> None:
-            for chunk in _chunks(events, INSERT_CHUNK):
-                connection.execute(_INSERT, [_row(event) for event in chunk])
+            statement, stored_time = _insert_for(connection.dialect)
+            connection.exec_driver_sql(statement, [_row(event, stored_time) for event in events])
 
         await self._db.run_write(insert)
 
