@@ -118,3 +118,79 @@ def test_policy_arn_round_trips(account: str, segments: list[str], name: str) ->
     path = "/" + "".join(f"{segment}/" for segment in segments)
     parts = parse_policy_arn(policy_arn(account, path, name))
     assert (parts.account_id, parts.path, parts.name) == (account, path, name)
+
+
+class CountingRandom(random.Random):
+    """A seeded ``Random`` that counts how often it is asked for randomness."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__(seed)
+        self.reads = 0
+
+    def randbytes(self, n: int) -> bytes:
+        self.reads += 1
+        return random.Random.getrandbits(self, n * 8).to_bytes(n, "little")  # not counted twice
+
+    def getrandbits(self, k: int) -> int:
+        self.reads += 1
+        return super().getrandbits(k)
+
+    def random(self) -> float:
+        self.reads += 1
+        return super().random()
+
+
+class FixedBytes(random.Random):
+    """Hands out the given bytes, so the mapping from bits to letters can be checked."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(0)
+        self.data = data
+
+    def randbytes(self, n: int) -> bytes:
+        assert n <= len(self.data)
+        return self.data[:n]
+
+
+@given(seed=st.integers(min_value=0), length=st.integers(min_value=1, max_value=124))
+def test_unique_id_is_one_random_read(seed: int, length: int) -> None:
+    rng = CountingRandom(seed)
+    made = new_unique_id("AROA", rng, length)
+    assert rng.reads == 1
+    assert made.startswith("AROA") and len(made) == 4 + length
+    assert set(made[4:]) <= set(BASE32_ALPHABET)
+
+
+@given(data=st.binary(min_size=80, max_size=80), length=st.integers(min_value=1, max_value=124))
+def test_each_letter_is_five_random_bits(data: bytes, length: int) -> None:
+    """Letter i is bits 5i..5i+4 of the bytes read (most significant first): every letter
+    comes from exactly five fresh bits, so all 32 are equally likely."""
+    suffix = new_unique_id("", FixedBytes(data), length)
+    bits = int.from_bytes(data[: (5 * length + 7) // 8]) >> ((-5 * length) % 8)
+    expected = "".join(
+        BASE32_ALPHABET[(bits >> (5 * (length - 1 - index))) & 31] for index in range(length)
+    )
+    assert suffix == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [(b"\x00" * 11, "A" * 17), (b"\xff" * 11, "7" * 17), (bytes([0b00001000]) + b"\x00" * 10, "B")],
+    ids=["zeros", "ones", "second-letter"],
+)
+def test_unique_id_letters_from_bits(data: bytes, expected: str) -> None:
+    assert new_unique_id("", FixedBytes(data)).startswith(expected)
+
+
+def test_unique_id_letters_are_uniform() -> None:
+    """A chi-squared check over 32 letters at every position (31 degrees of freedom; 70 is
+    beyond the 99.99th percentile), from a fixed seed so the test is deterministic."""
+    rng = random.Random(20260304)
+    made = [new_unique_id("", rng) for _ in range(6_400)]
+    for position in range(17):
+        counts = dict.fromkeys(BASE32_ALPHABET, 0)
+        for suffix in made:
+            counts[suffix[position]] += 1
+        expected = len(made) / 32
+        chi_squared = sum((count - expected) ** 2 / expected for count in counts.values())
+        assert chi_squared < 70, (position, chi_squared)
