@@ -91,10 +91,12 @@ class AuditEvent:
         if self.event_time.tzinfo is None:
             raise ValueError("audit event times must be timezone-aware")
         set_field = object.__setattr__
-        set_field(self, "event_time", self.event_time.astimezone(UTC))
+        if self.event_time.tzinfo is not UTC:
+            set_field(self, "event_time", self.event_time.astimezone(UTC))
         set_field(self, "user_identity", _frozen(self.user_identity) or _EMPTY)
-        for name in ("request_parameters", "response_elements", "additional_event_data"):
-            set_field(self, name, _frozen(getattr(self, name)))
+        set_field(self, "request_parameters", _frozen(self.request_parameters))
+        set_field(self, "response_elements", _frozen(self.response_elements))
+        set_field(self, "additional_event_data", _frozen(self.additional_event_data))
         set_field(self, "user_agent", scrub_text(self.user_agent))
         if self.error_message is not None:
             set_field(self, "error_message", scrub_text(self.error_message))

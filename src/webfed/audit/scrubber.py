@@ -19,12 +19,12 @@ same, as a last line of defence applied to every mapping before it is logged or 
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
-from functools import lru_cache
 from typing import TypeVar
 from uuid import UUID
 
@@ -109,15 +109,26 @@ def _key(key: object) -> str:
 _PLAIN, _SECRET, _TOKEN_MAP = 0, 1, 2
 
 
-@lru_cache(maxsize=4096)
+_KNOWN_KEYS_LIMIT = 4096
+_known_keys: dict[object, tuple[str, int]] = {}  # only plain-str keys go in
+
+
 def _classified_text_key(key: str) -> tuple[str, int]:
     """A plain-``str`` key made safe, and what its values are. Keys repeat from call to call
-    (they are the operations' member names), so the answer is remembered; it depends only on
-    the key's text, so remembering it changes nothing."""
+    (they are the operations' member names), so the answer is remembered (up to
+    :data:`_KNOWN_KEYS_LIMIT` keys; past that, worked out each time); it depends only on the
+    key's text, so remembering it changes nothing."""
+    known = _known_keys.get(key)
+    if known is not None:
+        return known
     safe = _key(key)
     if is_secret_key(safe):
-        return safe, _SECRET
-    return safe, _TOKEN_MAP if _normal(safe) in _TOKEN_MAPS else _PLAIN
+        known = safe, _SECRET
+    else:
+        known = safe, _TOKEN_MAP if _normal(safe) in _TOKEN_MAPS else _PLAIN
+    if len(_known_keys) < _KNOWN_KEYS_LIMIT:
+        _known_keys[key] = known
+    return known
 
 
 def _classified(key: object) -> tuple[str, int]:
@@ -129,10 +140,14 @@ def _classified(key: object) -> tuple[str, int]:
 def scrub_mapping(mapping: Mapping[_Key, object], depth: int = 0) -> dict[str, JsonValue]:
     """A scrubbed, JSON-ready copy of ``mapping`` (see the module docstring)."""
     result: dict[str, JsonValue] = {}
-    for index, (raw_key, value) in enumerate(mapping.items()):
-        if index >= MAX_ITEMS:
-            break
-        key, kind = _classified(raw_key)
+    items: Iterable[tuple[_Key, object]] = mapping.items()
+    if len(mapping) > MAX_ITEMS:
+        items = itertools.islice(items, MAX_ITEMS)
+    known_keys = _known_keys
+    for raw_key, value in items:
+        # The common case inline: a plain-str key already classified (a dict look-up).
+        known = known_keys.get(raw_key) if type(raw_key) is str else None
+        key, kind = known if known is not None else _classified(raw_key)
         if kind == _SECRET:
             result[key] = HIDDEN
         elif type(value) is str:  # most values: short text without a JWT in it stays as it is
@@ -140,6 +155,10 @@ def scrub_mapping(mapping: Mapping[_Key, object], depth: int = 0) -> dict[str, J
             result[key] = value if short else scrub_text(value)
         elif kind == _TOKEN_MAP and isinstance(value, Mapping):
             result[key] = {_key(name): HIDDEN for name in list(value)[:MAX_ITEMS]}
+        elif value is None or type(value) is int or type(value) is bool:
+            result[key] = value
+        elif type(value) is dict and depth + 1 < MAX_DEPTH:  # as scrub() would, one call less
+            result[key] = scrub_mapping(value, depth + 1)
         else:
             result[key] = scrub(value, depth + 1)
     return result

@@ -267,3 +267,17 @@ def test_a_token_in_free_text_is_hidden() -> None:
     )
     assert token not in json.dumps(event.to_cloudtrail())
     assert event.user_agent == f"app/1.0 token={HIDDEN}"
+
+
+def test_record_is_built_once_and_each_caller_gets_its_own_top_level() -> None:
+    event = federation_event()
+    first = event.to_cloudtrail()
+    first["eventName"] = "Changed"
+    first.pop("userIdentity")
+    second = event.to_cloudtrail()
+    assert second["eventName"] == "AssumeRoleWithWebIdentity"
+    assert second["userIdentity"] == audit.web_identity_user(
+        provider=PROVIDER, audience=AUDIENCE, subject="player-1"
+    )
+    assert second is not event.to_cloudtrail()
+    assert "_record" not in repr(event)

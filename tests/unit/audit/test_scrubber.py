@@ -214,3 +214,20 @@ def test_innocent_flat_mappings_pass_unchanged(mapping: dict[str, object]) -> No
     if any("eyJ" in text for text in texts):
         return
     assert scrub_mapping(mapping) == mapping
+
+
+def test_keys_past_the_remembered_limit_are_still_classified() -> None:
+    many = {f"plainKey{index}": "value" for index in range(5_000)}
+    assert scrub_mapping(many)  # fills the remembered keys well past their limit
+    late = {"lateSessionToken": SECRET, "L_O_G_I_N_S": {"accounts.example.com": SECRET}}
+    scrubbed = scrub_mapping(late)
+    assert scrubbed == {"lateSessionToken": HIDDEN, "L_O_G_I_N_S": {"accounts.example.com": HIDDEN}}
+
+
+def test_nested_plain_dicts_stop_at_the_depth_limit() -> None:
+    nested: dict[str, object] = {"leaf": "x"}
+    for _ in range(MAX_DEPTH + 2):
+        nested = {"child": nested}
+    text = json.dumps(scrub_mapping(nested))
+    assert TOO_DEEP in text and "leaf" not in text
+    assert text.count("child") == MAX_DEPTH
