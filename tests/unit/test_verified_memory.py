@@ -118,3 +118,32 @@ def test_memory_stays_bounded() -> None:
         memory.remember(pool, KEY, f"token-{number}", None, token)
     assert len(memory._entries) <= 10_000
     assert memory.recall(pool, KEY, "token-24999", None, EPOCH) is token
+
+
+def test_expired_entries_are_dropped_as_new_ones_arrive() -> None:
+    """A steady stream of new tokens keeps about one second's worth, not the bound's worth."""
+    clock = Clock()
+    memory = VerifiedMemory(clock)
+    pool, token = _pool(), _token()
+    for number in range(3_000):
+        clock.now += 0.01  # 100 new tokens a second
+        memory.remember(pool, KEY, f"token-{number}", None, token)
+        assert len(memory) <= MEMORY_SECONDS / 0.01 + 1
+    assert memory.recall(pool, KEY, "token-2999", None, EPOCH) is token
+    assert memory.recall(pool, KEY, "token-0", None, EPOCH) is None
+
+
+def test_remembering_again_renews_the_entry_and_keeps_expiry_order() -> None:
+    clock = Clock()
+    memory = VerifiedMemory(clock)
+    pool, token = _pool(), _token()
+    memory.remember(pool, KEY, "first", None, token)
+    clock.now += MEMORY_SECONDS * 0.6
+    memory.remember(pool, KEY, "second", None, token)
+    clock.now += MEMORY_SECONDS * 0.3
+    memory.remember(pool, KEY, "first", None, token)  # renewed: now the youngest
+    clock.now += MEMORY_SECONDS * 0.8
+    memory.remember(pool, KEY, "third", None, token)  # "second" has expired; "first" has not
+    assert memory.recall(pool, KEY, "first", None, EPOCH) is token
+    assert memory.recall(pool, KEY, "second", None, EPOCH) is None
+    assert len(memory) == 2

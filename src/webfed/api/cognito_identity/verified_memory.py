@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -50,7 +51,9 @@ class VerifiedMemory:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._entries: dict[tuple[str, str, bytes], _Remembered] = {}
+        # Oldest first: every entry lives MEMORY_SECONDS from when it was (re)remembered, so
+        # insertion order is expiry order and expired entries are always at the front.
+        self._entries: OrderedDict[tuple[str, str, bytes], _Remembered] = OrderedDict()
 
     def recall(
         self, pool: IdentityPool, key: str, token_text: str, anchor: object | None, now: int
@@ -76,13 +79,18 @@ class VerifiedMemory:
         token: ValidatedToken,
     ) -> None:
         now = self._clock()
-        if len(self._entries) >= _MAX_ENTRIES:
-            self._entries = {name: e for name, e in self._entries.items() if e.until > now}
-            if len(self._entries) >= _MAX_ENTRIES:
-                self._entries.clear()
-        self._entries[_name(pool, key, token_text)] = _Remembered(
-            token, pool, anchor, now + MEMORY_SECONDS
-        )
+        entries = self._entries
+        name = _name(pool, key, token_text)
+        entries.pop(name, None)
+        while entries:
+            oldest = next(iter(entries.values()))
+            if oldest.until > now and len(entries) < _MAX_ENTRIES:
+                break
+            entries.popitem(last=False)
+        entries[name] = _Remembered(token, pool, anchor, now + MEMORY_SECONDS)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def _name(pool: IdentityPool, key: str, token_text: str) -> tuple[str, str, bytes]:
