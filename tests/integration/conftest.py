@@ -92,6 +92,12 @@ class WebfedServer:
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
         )
+        self.wait_until_healthy(timeout)
+
+    def wait_until_healthy(self, timeout: float) -> None:
+        """Return once the started process answers ``/healthz``; stop it and raise if it exits
+        first or does not answer within ``timeout`` seconds."""
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

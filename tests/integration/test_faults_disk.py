@@ -158,19 +158,7 @@ class PipedLogServer(WebfedServer):
             stderr=subprocess.STDOUT,
         )
         threading.Thread(target=self._copy_log, args=(self.process,), daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.stop()
-                raise RuntimeError(f"webfed exited early:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"webfed did not become healthy:\n{self.log()}")
+        self.wait_until_healthy(timeout)
 
     def _copy_log(self, process: subprocess.Popen[bytes]) -> None:
         assert process.stdout is not None
