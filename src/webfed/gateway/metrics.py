@@ -26,7 +26,6 @@ number of label sets new ones are counted under ``other`` too.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from prometheus_client import Counter, Histogram, generate_latest
@@ -34,7 +33,7 @@ from prometheus_client.metrics_core import Metric
 
 from webfed.core.policy import DecisionKind
 from webfed.errors import WebfedError
-from webfed.http.metrics import REGISTRY
+from webfed.http.metrics import OTHER, REGISTRY, safe_label
 
 __all__ = [
     "UPSTREAM_ERRORS",
@@ -47,7 +46,6 @@ __all__ = [
     "render",
 ]
 
-OTHER = "other"
 UPSTREAM_ERRORS = ("unreachable", "server_error")
 """``unreachable``: no answer (connection refused or reset, timeout); ``server_error``: 5xx."""
 
@@ -93,7 +91,6 @@ _UPSTREAM_ERRORS = Counter(
     registry=REGISTRY,
 )
 
-_LABEL_VALUE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 _MAX_LABEL_SETS = 1024
 _REQUEST_CHILDREN: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 _REJECTION_CHILDREN: dict[tuple[str, str, str], Counter] = {}
@@ -101,16 +98,12 @@ _AUTHORIZATION_CHILDREN: dict[tuple[str, DecisionKind], Counter] = {}
 _UPSTREAM_LATENCY_CHILDREN: dict[str, Histogram] = {}
 
 
-def _label(value: object) -> str:
-    return value if isinstance(value, str) and _LABEL_VALUE.match(value) else OTHER
-
-
 def observe_request(service: str, operation: str, status: int, seconds: float) -> None:
     """Count one answered request; ``operation`` is empty when no mapper named one."""
     key = (service, operation, status)
     children = _REQUEST_CHILDREN.get(key)
     if children is None:
-        name = _label(operation) if operation else "unknown"
+        name = safe_label(operation) if operation else "unknown"
         if len(_REQUEST_CHILDREN) >= _MAX_LABEL_SETS:
             name = OTHER
         children = (
@@ -129,7 +122,7 @@ def observe_rejection(service: str, error: WebfedError) -> None:
     explanation = error.explanation
     if explanation is None:
         return
-    key = (service, _label(error.code), _label(explanation.get("check")))
+    key = (service, safe_label(error.code), safe_label(explanation.get("check")))
     child = _REJECTION_CHILDREN.get(key)
     if child is None:
         if len(_REJECTION_CHILDREN) >= _MAX_LABEL_SETS:

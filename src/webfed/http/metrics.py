@@ -49,6 +49,7 @@ __all__ = [
     "observe_rejection",
     "observe_request",
     "render",
+    "safe_label",
     "unbind_runtime",
 ]
 
@@ -125,7 +126,9 @@ _REJECTION_CHILDREN: dict[tuple[str, str, str], Counter] = {}
 _DECISION_CHILDREN: dict[tuple[str, bool], Counter] = {}
 
 
-def _label(value: object) -> str:
+def safe_label(value: object) -> str:
+    """``value`` as a label if it looks like a name (a bounded alphabet and length), else
+    ``other``: label values never carry what a client invented."""
     return value if isinstance(value, str) and _LABEL_VALUE.match(value) else OTHER
 
 
@@ -134,7 +137,7 @@ def observe_rejection(service: str, error: WebfedError) -> None:
     explanation = error.explanation
     if explanation is None:
         return
-    key = (_label(service), _label(error.code), _label(explanation.get("check")))
+    key = (safe_label(service), safe_label(error.code), safe_label(explanation.get("check")))
     child = _REJECTION_CHILDREN.get(key)
     if child is None:
         if len(_REJECTION_CHILDREN) >= _MAX_REJECTION_SETS:
@@ -148,7 +151,7 @@ def observe_rejection(service: str, error: WebfedError) -> None:
 
 def observe_decision(action: str, allowed: bool) -> None:
     """Count one decision; the label is the action's service prefix (``s3`` of ``s3:GetObject``)."""
-    service = _label(action.partition(":")[0].lower())
+    service = safe_label(action.partition(":")[0].lower())
     key = (service, allowed)
     child = _DECISION_CHILDREN.get(key)
     if child is None:
