@@ -28,10 +28,11 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii
 
 from cryptography.exceptions import InvalidTag
 
-from webfed.core.identifiers import new_access_key_id
+from webfed.core.identifiers import ACCESS_KEY_RANDOM_BYTES, access_key_id_from_bytes
 from webfed.core.keys import KEY_ID_LENGTH, NONCE_BYTES, KeyRing, Purpose
 from webfed.core.packed_policy import PACKED_POLICY_BUDGET_BYTES, packed_policy_percent
 from webfed.errors import ExpiredToken, InvalidClientTokenId
@@ -68,9 +69,12 @@ _CONTEXT_FORMAT = 1
 _SECRET_BYTES = 30  # 40 base64 characters, the length of an AWS secret access key
 _TOKEN_TEXT = re.compile(r"[A-Za-z0-9_-]+")
 _MAX_ACCESS_KEY_ID = 128
-# Made once: ``json.dumps`` with non-default options builds a new encoder at every call.
-# ASCII output (``ensure_ascii``) is what the unsealing side decodes.
-_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+_FORMAT_TEXT = str(_CONTEXT_FORMAT)
+_NONCE_AT = ACCESS_KEY_RANDOM_BYTES + _SECRET_BYTES
+_FRESH_BYTES = _NONCE_AT + NONCE_BYTES
+# The json module's own string writer for ``ensure_ascii`` output (escapes, quotes, \uXXXX for
+# anything beyond ASCII): ASCII JSON is what the unsealing side decodes.
+_quote = encode_basestring_ascii
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,20 +158,24 @@ class UnsealedSession:
 def mint_credentials(
     session: SessionContext, *, key_ring: KeyRing, rng: random.Random
 ) -> TemporaryCredentials:
-    """New access key id and secret for ``session``, sealed into a session token."""
-    access_key_id = new_access_key_id(rng)
-    secret = base64.b64encode(rng.randbytes(_SECRET_BYTES)).decode("ascii")
+    """New access key id and secret for ``session``, sealed into a session token.
+
+    One random read per mint: the access key id's bits, then the secret, then the nonce.
+    """
+    fresh = rng.randbytes(_FRESH_BYTES)
+    access_key_id = access_key_id_from_bytes(fresh[:ACCESS_KEY_RANDOM_BYTES])
+    secret = base64.b64encode(fresh[ACCESS_KEY_RANDOM_BYTES:_NONCE_AT]).decode("ascii")
+    nonce = fresh[_NONCE_AT:]
     plaintext = _encode_plaintext(session, secret)
     key_id, cipher = key_ring.sealing_cipher(Purpose.SESSION_TOKEN)
     header = bytes([_TOKEN_VERSION]) + key_id.encode("ascii")
-    nonce = rng.randbytes(NONCE_BYTES)
     sealed = cipher.encrypt(nonce, plaintext, header + access_key_id.encode("ascii"))
     token = base64.urlsafe_b64encode(header + nonce + sealed).rstrip(b"=").decode("ascii")
     return TemporaryCredentials(access_key_id, secret, token, session.expires_at)
 
 
 def _encode_plaintext(session: SessionContext, secret: str) -> bytes:
-    text = _COMPACT_JSON.encode(_context_to_array(session, secret)).encode()
+    text = _context_json(session, secret).encode("ascii")
     if len(text) > _COMPRESS_ABOVE:
         packed = zlib.compress(text, 1)  # JSON packs nearly as well at level 1, twice as fast
         if len(packed) < len(text):
@@ -175,28 +183,59 @@ def _encode_plaintext(session: SessionContext, secret: str) -> bytes:
     return bytes([_PLAIN_JSON]) + text
 
 
-def _context_to_array(session: SessionContext, secret: str) -> list[object]:
-    web = session.web_identity
-    return [
-        _CONTEXT_FORMAT,
-        secret,
-        session.account_id,
-        session.role_arn,
-        session.role_id,
-        session.role_name,
-        session.session_name,
-        int(session.issued_at.timestamp()),
-        int(session.expires_at.timestamp()),
-        session.session_policy,
-        list(session.session_policy_arns),
-        [[key, value] for key, value in session.session_tags],
-        list(session.transitive_tag_keys),
-        session.source_identity,
-        None
-        if web is None
-        else [web.provider, web.aud, web.sub, list(web.amr), web.id, web.federated_provider],
-        1 if session.chained else 0,
-    ]
+def _context_json(session: SessionContext, secret: str) -> str:
+    """The positional array, written as compact ASCII JSON (what ``json.dumps(array,
+    separators=(",", ":"))`` writes, byte for byte) without building the array, nor the new
+    encoder ``JSONEncoder.encode`` makes at every call:
+    ``[format, secret, account, role arn, role id, role name, session name, issued, expires,
+    policy, [policy arns], [[tag key, value]], [transitive keys], source identity,
+    web identity (null or [provider, aud, sub, [amr], id, federated provider]), chained]``."""
+    quote = _quote
+    fields = (
+        _FORMAT_TEXT,
+        quote(secret),
+        quote(session.account_id),
+        quote(session.role_arn),
+        quote(session.role_id),
+        quote(session.role_name),
+        quote(session.session_name),
+        str(int(session.issued_at.timestamp())),
+        str(int(session.expires_at.timestamp())),
+        _optional_text(session.session_policy),
+        _text_list(session.session_policy_arns),
+        _tag_list(session.session_tags),
+        _text_list(session.transitive_tag_keys),
+        _optional_text(session.source_identity),
+        _web_identity_json(session.web_identity),
+        "1" if session.chained else "0",
+    )
+    return "[" + ",".join(fields) + "]"
+
+
+def _web_identity_json(web: WebIdentity | None) -> str:
+    if web is None:
+        return "null"
+    fields = (
+        _quote(web.provider),
+        _quote(web.aud),
+        _quote(web.sub),
+        _text_list(web.amr),
+        _optional_text(web.id),
+        _optional_text(web.federated_provider),
+    )
+    return "[" + ",".join(fields) + "]"
+
+
+def _optional_text(value: str | None) -> str:
+    return "null" if value is None else _quote(value)
+
+
+def _text_list(values: tuple[str, ...]) -> str:
+    return "[" + ",".join(map(_quote, values)) + "]"
+
+
+def _tag_list(tags: tuple[tuple[str, str], ...]) -> str:
+    return "[" + ",".join([f"[{_quote(key)},{_quote(value)}]" for key, value in tags]) + "]"
 
 
 # --- unsealing --------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ the documented ``WebfedError`` leaves."""
 from __future__ import annotations
 
 import base64
+import json
 import random
+import zlib
 from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given, settings
@@ -18,7 +20,7 @@ from webfed.core.credentials import (
     mint_credentials,
     unseal_session_token,
 )
-from webfed.core.keys import KeyRing
+from webfed.core.keys import NONCE_BYTES, KeyRing, Purpose
 from webfed.errors import InvalidAuthorizationMessage, InvalidClientTokenId
 
 RING = KeyRing([FIXED_KEY], NOW)
@@ -69,6 +71,57 @@ def test_seal_then_unseal_is_the_identity(session: SessionContext, seed: int) ->
     shown = repr(minted) + str(unsealed) + repr(unsealed)
     assert minted.secret_access_key not in shown
     assert minted.session_token not in shown
+
+
+def _sealed_plaintext(token: str, access_key_id: str) -> bytes:
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    cipher = RING.opening_cipher(FIXED_KEY.key_id, Purpose.SESSION_TOKEN)
+    assert cipher is not None
+    header, nonce, sealed = raw[:9], raw[9 : 9 + NONCE_BYTES], raw[9 + NONCE_BYTES :]
+    return cipher.decrypt(nonce, sealed, header + access_key_id.encode("ascii"))
+
+
+def _documented_array(session: SessionContext, secret: str) -> list[object]:
+    """The sealed context's positional JSON array, as the format has always been written."""
+    web = session.web_identity
+    return [
+        1,
+        secret,
+        session.account_id,
+        session.role_arn,
+        session.role_id,
+        session.role_name,
+        session.session_name,
+        int(session.issued_at.timestamp()),
+        int(session.expires_at.timestamp()),
+        session.session_policy,
+        list(session.session_policy_arns),
+        [[key, value] for key, value in session.session_tags],
+        list(session.transitive_tag_keys),
+        session.source_identity,
+        None
+        if web is None
+        else [web.provider, web.aud, web.sub, list(web.amr), web.id, web.federated_provider],
+        1 if session.chained else 0,
+    ]
+
+
+@given(session=_sessions, seed=st.integers(0, 2**32))
+def test_sealed_plaintext_is_the_documented_compact_json(
+    session: SessionContext, seed: int
+) -> None:
+    """Byte for byte what ``json.dumps`` writes (ASCII, compact) for the positional array, so
+    tokens minted before and after the hand-written encoder are the same format."""
+    minted = mint_credentials(session, key_ring=RING, rng=random.Random(seed))
+    plaintext = _sealed_plaintext(minted.session_token, minted.access_key_id)
+    expected = json.dumps(
+        _documented_array(session, minted.secret_access_key), separators=(",", ":")
+    ).encode("ascii")
+    if plaintext[0] == ord("Z"):
+        assert len(expected) > 1024
+        assert zlib.decompress(plaintext[1:]) == expected
+    else:
+        assert plaintext == b"J" + expected
 
 
 @given(session=_sessions, seed=st.integers(0, 2**32), other=st.text(max_size=40))

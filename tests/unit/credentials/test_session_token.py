@@ -89,6 +89,32 @@ def test_minting_is_deterministic_under_a_seeded_rng(ring: KeyRing) -> None:
     )
 
 
+class _ScriptedRandom(random.Random):
+    """Hands out the given bytes and records the size of every read."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(0)
+        self.data = data
+        self.reads: list[int] = []
+
+    def randbytes(self, n: int) -> bytes:
+        self.reads.append(n)
+        return self.data[:n]
+
+
+def test_one_random_read_makes_the_key_id_the_secret_and_the_nonce(ring: KeyRing) -> None:
+    data = bytes(range(10, 62))
+    rng = _ScriptedRandom(data)
+    minted = mint_credentials(full_session(), key_ring=ring, rng=rng)
+    assert rng.reads == [52]
+    assert minted.access_key_id == "ASIA" + base64.b32encode(data[:10]).decode()
+    assert minted.secret_access_key == base64.b64encode(data[10:40]).decode()
+    assert bytes(_raw(minted.session_token)[9:21]) == data[40:]
+    assert unseal_session_token(minted.session_token, minted.access_key_id, ring).session == (
+        full_session()
+    )
+
+
 # --- shape of what is minted ------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import random
 import re
 
@@ -10,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from webfed.core.identifiers import (
+    ACCESS_KEY_RANDOM_BYTES,
     BASE32_ALPHABET,
+    access_key_id_from_bytes,
     new_access_key_id,
     new_policy_id,
     new_role_id,
@@ -194,3 +197,25 @@ def test_unique_id_letters_are_uniform() -> None:
         expected = len(made) / 32
         chi_squared = sum((count - expected) ** 2 / expected for count in counts.values())
         assert chi_squared < 70, (position, chi_squared)
+
+
+@given(data=st.binary(min_size=ACCESS_KEY_RANDOM_BYTES, max_size=ACCESS_KEY_RANDOM_BYTES))
+def test_access_key_id_from_bytes_is_the_unique_id_of_those_bytes(data: bytes) -> None:
+    """The unrolled access key id writes the same letters as :func:`new_unique_id` and as
+    RFC 4648's base32 of the same ten bytes."""
+    made = access_key_id_from_bytes(data)
+    assert made == new_unique_id("ASIA", FixedBytes(data), 16)
+    assert made == "ASIA" + base64.b32encode(data).decode("ascii")
+    assert made == new_access_key_id(FixedBytes(data))
+
+
+def test_new_access_key_id_is_one_random_read() -> None:
+    rng = CountingRandom(3)
+    assert len(new_access_key_id(rng)) == 20
+    assert rng.reads == 1
+
+
+@pytest.mark.parametrize("size", [0, 9, 11], ids=["empty", "short", "long"])
+def test_access_key_id_needs_exactly_ten_bytes(size: int) -> None:
+    with pytest.raises(ValueError):
+        access_key_id_from_bytes(bytes(size))
