@@ -67,6 +67,8 @@ class OidcProvider:
     thumbprints: tuple[str, ...]
     tags: tuple[Tag, ...]
     create_date: datetime
+    #: The issuer's JWK Set as canonical JSON, for an offline issuer: its keys are never fetched.
+    static_jwks: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,12 +87,13 @@ class ApplyReport:
         return sum(1 for change in self.plan.changes if change.effect is effect)
 
 
-def load_config(text: str, source: str = "") -> Config:
-    """Parse and check a configuration's structure and settings.
+def load_config(text: str, source: str = "", base_dir: Path | None = None) -> Config:
+    """Parse and check a configuration's structure and settings; relative paths in it are
+    read from ``base_dir``.
 
     Raises :class:`webfed.errors.InvalidConfiguration` listing every problem with its line.
     """
-    config, problems = read_config(text)
+    config, problems = read_config(text, base_dir)
     if config is not None:
         problems.extend(settings_problems(config))
     raise_problems(problems, source)
@@ -106,7 +107,7 @@ def load_config_file(path: Path) -> Config:
     except UnicodeDecodeError as error:
         raise_problems([Problem(f"the file is not UTF-8 text: {error.reason}")], str(path))
         raise  # unreachable: raise_problems raised
-    return load_config(text, str(path))
+    return load_config(text, str(path), path.parent)
 
 
 async def apply_config(
@@ -219,15 +220,18 @@ async def export_state(
 
 
 def _operations(operations: OperationTable | None) -> OperationTable:
-    """The IAM handlers (or ``operations``, which replace them) and the Cognito Identity ones.
+    """The IAM handlers (or ``operations``, which replace them), the Cognito Identity ones and
+    webfed's static key set operations.
 
     Their operation names do not overlap, so one table serves both services.
     """
     # The API packages are imported when first needed.
     from webfed.declarative.pool_operations import pool_operations
+    from webfed.declarative.provider_operations import static_key_operations
 
+    own = {**pool_operations(), **static_key_operations()}
     if operations is not None:
-        return {**pool_operations(), **operations}
+        return {**own, **operations}
     from webfed.api.iam import OPERATIONS
 
-    return {**pool_operations(), **OPERATIONS}
+    return {**own, **OPERATIONS}

@@ -42,6 +42,7 @@ __all__ = [
     "RemoveClientId",
     "SetIdentityPoolRoles",
     "SetPrincipalTags",
+    "SetStaticKeys",
     "SetThumbprints",
     "Step",
     "TagIdentityPool",
@@ -132,6 +133,30 @@ class SetThumbprints:
     def describe(self) -> str:
         listed = ", ".join(self.thumbprints) or "none"
         return f"set the thumbprints of {self.arn} to {listed}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetStaticKeys:
+    """Replace (or with ``None`` remove) a provider's static key set; ``previous`` is the
+    stored one, for the plan's diff. A new provider's set (``created``) is stored right after
+    the provider is (IAM's ``CreateOpenIDConnectProvider`` has no member for it)."""
+
+    arn: str
+    static_keys: str | None
+    created: bool = False
+    previous: str | None = field(default=None, compare=False, repr=False)
+    step = Step.PROVIDERS
+
+    @property
+    def effect(self) -> Effect:
+        if self.created:
+            return Effect.CREATE
+        return Effect.DELETE if self.static_keys is None else Effect.UPDATE
+
+    def describe(self) -> str:
+        if self.static_keys is None:
+            return f"remove the static key set of {self.arn} (its keys are fetched again)"
+        return f"set the static key set of {self.arn}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,6 +534,7 @@ Change = (
     | AddClientId
     | RemoveClientId
     | SetThumbprints
+    | SetStaticKeys
     | TagProvider
     | UntagProvider
     | DeleteProvider

@@ -34,6 +34,7 @@ from webfed.declarative.changes import (
     RemoveClientId,
     SetIdentityPoolRoles,
     SetPrincipalTags,
+    SetStaticKeys,
     SetThumbprints,
     TagIdentityPool,
     TagPolicy,
@@ -56,6 +57,7 @@ from webfed.declarative.pool_wire import (
     roles_params,
     update_params,
 )
+from webfed.declarative.static_keys import SET_STATIC_KEYS
 from webfed.errors import WebfedError
 
 __all__ = ["Call", "Outcome", "calls_for", "execute", "missing_operations"]
@@ -100,6 +102,8 @@ def calls_for(change: Change) -> list[Call]:
     match change:
         case CreateProvider(provider):
             return [("CreateOpenIDConnectProvider", _provider_params(provider))]
+        case SetStaticKeys(arn, static_keys):
+            return [(SET_STATIC_KEYS, {_ARN: arn, "StaticKeySet": static_keys})]
         case AddClientId(arn, client_id):
             return [("AddClientIDToOpenIDConnectProvider", {_ARN: arn, "ClientID": client_id})]
         case RemoveClientId(arn, client_id):

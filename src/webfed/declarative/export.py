@@ -2,14 +2,16 @@
 
 Policy documents are written as YAML mappings, numbers exactly as IAM holds them; defaults
 (path ``/``, no description, 3600 s, no tags) are left out, as :mod:`webfed.declarative.schema`
-reads them back. A role names a customer
-managed policy of the account by name and anything else by ARN. An identity pool is written
-with its id (so applying the export finds the same pool), its providers as their URLs and its
-roles by name, when the provider or role is in the state (the name then means the same ARN).
+reads them back. A role names a customer managed policy of the account by name and anything
+else by ARN. A provider's static key set is written inline (``static_keys``), as stored. An
+identity pool is written with its id (so applying the export finds the same pool), its providers
+as their URLs and its roles by name, when the provider or role is in the state (the name then
+means the same ARN).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -73,6 +75,8 @@ def _provider(provider: Provider) -> dict[str, Any]:
         entry["thumbprints"] = list(provider.thumbprints)
     if provider.tags.items:
         entry["tags"] = provider.tags.as_dict()
+    if provider.static_keys is not None:
+        entry["static_keys"] = json.loads(provider.static_keys)
     return entry
 
 

@@ -113,12 +113,17 @@ class Tags:
 
 @dataclass(frozen=True, slots=True)
 class Provider:
-    """An IAM OpenID Connect provider; identified by its URL."""
+    """An IAM OpenID Connect provider; identified by its URL.
+
+    ``static_keys`` is an offline issuer's JWK Set as canonical JSON (see
+    :mod:`webfed.declarative.static_keys`); ``None`` means its keys are fetched.
+    """
 
     url: str
     client_ids: tuple[str, ...] = ()
     thumbprints: tuple[str, ...] = ()
     tags: Tags = Tags()
+    static_keys: str | None = None
 
     def arn(self, account_id: str) -> str:
         return provider_arn(account_id, self.url)

@@ -53,6 +53,7 @@ from webfed.declarative.changes import (
     RemoveClientId,
     SetIdentityPoolRoles,
     SetPrincipalTags,
+    SetStaticKeys,
     SetThumbprints,
     TagIdentityPool,
     TagPolicy,
@@ -117,6 +118,8 @@ def plan(desired: State, current: State, *, prune: bool = False) -> Plan:
 def _provider_changes(desired: Provider, existing: Provider | None, arn: str) -> Iterator[Change]:
     if existing is None:
         yield CreateProvider(desired)
+        if desired.static_keys is not None:
+            yield SetStaticKeys(arn, desired.static_keys, created=True)
         return
     for client_id in desired.client_ids:
         if client_id not in existing.client_ids:
@@ -126,6 +129,8 @@ def _provider_changes(desired: Provider, existing: Provider | None, arn: str) ->
             yield RemoveClientId(arn, client_id)
     if sorted(desired.thumbprints) != sorted(existing.thumbprints):
         yield SetThumbprints(arn, desired.thumbprints)
+    if desired.static_keys != existing.static_keys:
+        yield SetStaticKeys(arn, desired.static_keys, previous=existing.static_keys)
     yield from _tag_changes(desired.tags, existing.tags, arn, case_sensitive=True)
 
 

@@ -5,7 +5,8 @@ documents URL-encoded (RFC 3986); they are decoded here, numbers kept as written
 ``GetOpenIDConnectProvider`` returns the URL without its scheme, as IAM does; ``https://`` is
 assumed then, since IAM accepts no other. Identity pools are read through the Cognito Identity
 operations (``ListIdentityPools``, ``DescribeIdentityPool``, ``GetIdentityPoolRoles`` and, for
-each provider of a pool, ``GetPrincipalTagAttributeMap``) when the client offers them.
+each provider of a pool, ``GetPrincipalTagAttributeMap``) when the client offers them; a
+provider's static key set through webfed's own ``GetOpenIDConnectProviderStaticKeys``, likewise.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from webfed.declarative.model import (
     Tags,
 )
 from webfed.declarative.pool_wire import pool_from_api, provider_names
+from webfed.declarative.static_keys import GET_STATIC_KEYS
 
 __all__ = ["decode_document", "read_state"]
 
@@ -71,9 +73,18 @@ async def _providers(client: IamClient) -> list[Provider]:
                 client_ids=tuple(found.get("ClientIDList") or ()),
                 thumbprints=tuple(found.get("ThumbprintList") or ()),
                 tags=_tags(found.get("Tags")),
+                static_keys=await _static_keys(client, arn),
             )
         )
     return providers
+
+
+async def _static_keys(client: IamClient, arn: str) -> str | None:
+    if not client.supports(GET_STATIC_KEYS):
+        return None
+    found = await client.call(GET_STATIC_KEYS, {"OpenIDConnectProviderArn": arn})
+    keys = found.get("StaticKeySet")
+    return None if keys is None else str(keys)
 
 
 async def _policies(client: IamClient) -> list[ManagedPolicy]:

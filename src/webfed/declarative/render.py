@@ -14,11 +14,13 @@ from webfed.declarative.changes import (
     CreatePolicyVersion,
     Effect,
     PutInlinePolicy,
+    SetStaticKeys,
     UpdateTrustPolicy,
 )
 from webfed.declarative.json_text import dumps
 from webfed.declarative.model import PolicyDocument
 from webfed.declarative.plan import Plan
+from webfed.jwks.static import describe_keys
 
 __all__ = ["document_diff", "render_plan", "render_problems", "render_report", "summary"]
 
@@ -35,15 +37,30 @@ def _line(change: Change) -> str:
 
 
 def document_diff(change: Change) -> list[str]:
-    """The lines a changed policy document gains and loses (JSON, two-space indent)."""
+    """The lines a changed policy document gains and loses (JSON, two-space indent); for a
+    static key set, the keys it gains and loses (one line each: kid, type, alg, thumbprint)."""
+    if isinstance(change, SetStaticKeys):
+        return _key_set_diff(change)
     if not isinstance(change, UpdateTrustPolicy | CreatePolicyVersion | PutInlinePolicy):
         return []
     if change.previous is None:
         return []
     before = _pretty(change.previous).splitlines()
     after = _pretty(change.document).splitlines()
+    return _unified(before, after)
+
+
+def _unified(before: list[str], after: list[str]) -> list[str]:
     lines = difflib.unified_diff(before, after, lineterm="", n=1)
     return [line for line in lines if not line.startswith(("---", "+++"))]
+
+
+def _key_set_diff(change: SetStaticKeys) -> list[str]:
+    """Public keys only ever reach a stored set, so naming them is safe; their thumbprints say
+    which key is which better than the long modulus would."""
+    before = describe_keys(change.previous) if change.previous is not None else []
+    after = describe_keys(change.static_keys) if change.static_keys is not None else []
+    return _unified(before, after)
 
 
 def _pretty(document: PolicyDocument) -> str:

@@ -1,10 +1,10 @@
 """The configuration file format, version 1: YAML nodes in, a typed :class:`Config` out.
 
 Top level: ``version: 1`` and the optional sections ``settings``, ``providers``, ``policies``,
-``roles`` and ``identity_pools`` (:mod:`webfed.declarative.pool_schema`). Later versions of
-webfed add sections (static key sets); unknown keys are refused rather than ignored, so a typo
-never silently drops a setting. The format is
-described for people in ``docs/configuration.md``.
+``roles`` and ``identity_pools`` (:mod:`webfed.declarative.pool_schema`). A provider may carry
+a static key set (:mod:`webfed.declarative.static_keys`). Unknown keys are refused rather than
+ignored, so a typo never silently drops a setting. The format is described for people in
+``docs/configuration.md``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 import yaml
@@ -38,13 +39,14 @@ from webfed.declarative.model import (
 )
 from webfed.declarative.pool_schema import read_identity_pool
 from webfed.declarative.source import Json, Problem, compose
+from webfed.declarative.static_keys import STATIC_KEY_FIELDS, read_static_keys
 
 __all__ = ["FORMAT_VERSION", "Config", "read_config"]
 
 FORMAT_VERSION = 1
 
 _TOP = frozenset({"version", "settings", "providers", "policies", "roles", "identity_pools"})
-_PROVIDER = frozenset({"url", "client_ids", "thumbprints", "tags"})
+_PROVIDER = frozenset({"url", "client_ids", "thumbprints", "tags"}) | STATIC_KEY_FIELDS
 _POLICY = frozenset({"name", "path", "description", "document", "tags"})
 _ROLE = frozenset(
     {
@@ -88,10 +90,11 @@ class Config:
         return self.lines.get(where)
 
 
-def read_config(text: str) -> tuple[Config | None, list[Problem]]:
+def read_config(text: str, base_dir: Path | None = None) -> tuple[Config | None, list[Problem]]:
     """Parse and check the structure of a configuration file.
 
-    Returns the config (``None`` when the file is unusable) and every problem found.
+    Returns the config (``None`` when the file is unusable) and every problem found. Relative
+    paths in the file (``static_keys_file``) are read from ``base_dir`` (the file's directory).
     """
     root, problems = compose(text)
     if root is None:
@@ -103,7 +106,9 @@ def read_config(text: str) -> tuple[Config | None, list[Problem]]:
     config = Config(
         version=_version(reader, top.get("version")),
         settings=_settings(reader, top.get("settings")),
-        providers=_each(reader, top.get("providers"), "providers", _provider),
+        providers=_each(
+            reader, top.get("providers"), "providers", partial(_provider, base_dir=base_dir)
+        ),
         policies=_each(reader, top.get("policies"), "policies", _policy),
         roles=_each(reader, top.get("roles"), "roles", _role),
         identity_pools=_each(
@@ -155,7 +160,9 @@ def _each(
     return tuple(item for item in items if item is not None)
 
 
-def _provider(reader: Reader, node: yaml.Node, where: str) -> Provider | None:
+def _provider(
+    reader: Reader, node: yaml.Node, where: str, *, base_dir: Path | None
+) -> Provider | None:
     fields = reader.mapping(node, where, allowed=_PROVIDER, required=frozenset({"url"}))
     if fields is None:
         return None
@@ -167,9 +174,16 @@ def _provider(reader: Reader, node: yaml.Node, where: str) -> Provider | None:
         reader, fields, where, "thumbprints", rule=_THUMBPRINT, max_items=5
     )
     tags = _optional_tags(reader, fields, where, case_sensitive=True)
-    if url is None or client_ids is None or thumbprints is None or tags is None:
+    keys_ok, static_keys = read_static_keys(reader, fields, where, url, base_dir)
+    if url is None or client_ids is None or thumbprints is None or tags is None or not keys_ok:
         return None
-    return Provider(url=url, client_ids=client_ids, thumbprints=thumbprints, tags=tags)
+    return Provider(
+        url=url,
+        client_ids=client_ids,
+        thumbprints=thumbprints,
+        tags=tags,
+        static_keys=static_keys,
+    )
 
 
 def _policy(reader: Reader, node: yaml.Node, where: str) -> ManagedPolicy | None:

@@ -68,7 +68,7 @@ def read_settings_defaults(path: Path) -> dict[str, Json]:
 
     Raises :class:`webfed.errors.InvalidConfiguration` when the file or the section is invalid.
     """
-    config, problems = read_config(path.read_text(encoding="utf-8"))
+    config, problems = read_config(path.read_text(encoding="utf-8"), path.parent)
     if config is not None:
         problems.extend(settings_problems(config))
     raise_problems(problems, str(path))

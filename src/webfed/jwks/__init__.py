@@ -3,6 +3,8 @@
     DocumentFetcher   one bounded GET of a JSON document (timeouts, size cap, redirects, TLS)
     IssuerKeyCache    per-issuer cache: TTL from Cache-Control, single-flight refresh on an
                       unknown kid (rate-limited), stale-if-error, static key sets, counters
+    static            static key sets of offline issuers: checked before they are stored, and
+                      found per issuer through the IAM providers
     GuardedTransport  the network: connects only to public addresses (or allowed networks),
                       pinned to the address checked (SSRF and DNS-rebinding defence)
 
@@ -22,6 +24,12 @@ from webfed.jwks.guard import (
     parse_networks,
 )
 from webfed.jwks.settings import JwksSettings, KeySource
+from webfed.jwks.static import (
+    StaticKeyLookup,
+    StaticKeySetError,
+    check_static_key_set,
+    static_keys_of_providers,
+)
 
 __all__ = [
     "AddressPolicy",
@@ -33,8 +41,12 @@ __all__ = [
     "JwksCounters",
     "JwksSettings",
     "KeySource",
+    "StaticKeyLookup",
+    "StaticKeySetError",
     "address_class",
+    "check_static_key_set",
     "discovery_url",
     "parse_max_age",
     "parse_networks",
+    "static_keys_of_providers",
 ]

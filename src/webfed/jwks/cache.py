@@ -9,7 +9,9 @@ Policy (numbers in :class:`~webfed.jwks.settings.JwksSettings`, explained in ``d
 * after a failed fetch no new one starts for ``retry_after_failure`` seconds;
 * while the provider cannot be reached, cached keys keep working for ``stale_window`` past
   their TTL; after that, or with nothing cached, ``IDPCommunicationError``;
-* a provider with a static key set is never fetched.
+* a provider with a static key set is never fetched: its keys are that set only, whether the
+  caller's ``KeySource`` carries it or the ``static_key_sets`` lookup (the IAM provider of the
+  issuer, see :mod:`webfed.jwks.static`) finds one, and an unknown ``kid`` is the token's fault.
 
 The clock is injected (monotonic seconds) and the network goes through the fetcher's
 transport, so every branch is testable.
@@ -18,7 +20,6 @@ transport, so every branch is testable.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from webfed.jwks.fetch import (
     jwks_uri_of,
 )
 from webfed.jwks.settings import JwksSettings, KeySource
+from webfed.jwks.static import StaticKeyLookup
 
 __all__ = ["IssuerKeyCache", "JwksCounters"]
 
@@ -62,6 +64,7 @@ class _Entry:
 
 
 _MAX_ACCEPTED_URLS = 1024
+_MAX_STATIC_ISSUERS = 1024
 
 
 class IssuerKeyCache:
@@ -74,6 +77,7 @@ class IssuerKeyCache:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
+        static_key_sets: StaticKeyLookup | None = None,
     ) -> None:
         self.settings = settings or JwksSettings()
         self.counters = JwksCounters()
@@ -83,7 +87,10 @@ class IssuerKeyCache:
         self._inflight: dict[str, asyncio.Task[_Entry]] = {}
         self._last_fetch: dict[str, float] = {}
         self._last_failure: dict[str, float] = {}
-        self._static: dict[tuple[str, str], IssuerKeySet] = {}
+        self._static_key_sets = static_key_sets
+        # Per issuer, the static set's text and its parsed keys: parsed again only when the
+        # text changes (a provider update), so a rotation replaces the entry, never adds one.
+        self._static: dict[str, tuple[str, IssuerKeySet]] = {}
         # Issuer URLs check_url accepted: the answer depends only on the URL and the (frozen)
         # settings, so it is remembered rather than re-parsed on every call. Bounded.
         self._accepted_urls: set[str] = set()
@@ -92,8 +99,11 @@ class IssuerKeyCache:
         """The issuer's current key set; refreshed first when missing, expired, or lacking
         ``kid`` (within the rate limit). Raises ``IDPCommunicationError`` when no usable keys
         can be had."""
-        if source.static_jwks is not None:
-            return self._static_keys(source)
+        static_jwks = source.static_jwks
+        if static_jwks is None and self._static_key_sets is not None:
+            static_jwks = await self._static_key_sets(source.issuer)
+        if static_jwks is not None:
+            return self._static_keys(source.issuer, static_jwks)
         self._check_url(source.issuer)
         entry = self._entries.get(source.issuer)
         now = self._clock()
@@ -128,19 +138,22 @@ class IssuerKeyCache:
         last = self._last_fetch.get(issuer)
         return last is not None and now - last < self.settings.refresh_interval
 
-    def _static_keys(self, source: KeySource) -> IssuerKeySet:
-        assert source.static_jwks is not None
-        digest = hashlib.sha256(source.static_jwks.encode()).hexdigest()
-        cached = self._static.get((source.issuer, digest))
-        if cached is None:
-            try:
-                document = json.loads(source.static_jwks)
-            except (ValueError, RecursionError):
-                raise communication_error(source.issuer, "static key set is not JSON") from None
-            cached = parse_key_set(document, max_keys=self.settings.max_keys)
-            self._static[(source.issuer, digest)] = cached
+    def _static_keys(self, issuer: str, static_jwks: str) -> IssuerKeySet:
+        cached = self._static.get(issuer)
+        # The same provider object hands over the same str, so this is usually an identity test.
+        if cached is not None and cached[0] == static_jwks:
+            self.counters.cache_hits += 1
+            return cached[1]
+        try:
+            document = json.loads(static_jwks)
+        except (ValueError, RecursionError):
+            raise communication_error(issuer, "static key set is not JSON") from None
+        key_set = parse_key_set(document, max_keys=self.settings.max_keys)
+        if issuer not in self._static and len(self._static) >= _MAX_STATIC_ISSUERS:
+            del self._static[next(iter(self._static))]
+        self._static[issuer] = (static_jwks, key_set)
         self.counters.cache_hits += 1
-        return cached
+        return key_set
 
     async def _refresh(self, source: KeySource, entry: _Entry | None, now: float) -> IssuerKeySet:
         try:

@@ -4,7 +4,8 @@ Follows the IAM API reference pages ``CreateOpenIDConnectProvider`` through
 ``ListOpenIDConnectProviderTags``: one provider per URL per account, at most 100 providers per
 account, at most 100 client ids and 5 thumbprints each, client-id changes idempotent, thumbprint
 updates replacing the list, tag keys compared exactly. A provider is addressed by its resource
-(the URL without scheme), which is also the tail of its ARN.
+(the URL without scheme), which is also the tail of its ARN. Beyond IAM, a provider may hold a
+static key set for an offline issuer (set by ``webfed apply``, never on IAM's wire).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def _provider(row: Row[tuple[object, ...]], tags: tuple[Tag, ...]) -> OidcProvid
         thumbprints=tuple(mapping["thumbprints"]),
         tags=tags,
         create_date=mapping["create_date"],
+        static_jwks=mapping["static_jwks"],
     )
 
 
@@ -167,6 +169,16 @@ class OidcProviderRepository:
         async with self._db.write(account_id) as connection:
             row = await require_provider(connection, account_id, resource, lock=True)
             await self._set(connection, row.id, thumbprints=list(thumbprints))
+
+    async def set_static_keys(
+        self, account_id: str, resource: str, static_jwks: str | None
+    ) -> None:
+        """Store (or with ``None`` remove) the provider's static key set, already checked by
+        :func:`webfed.jwks.static.check_static_key_set`. Bumps the IAM revision, so every node
+        drops its cached provider and uses the new keys within the revision poll."""
+        async with self._db.write(account_id) as connection:
+            row = await require_provider(connection, account_id, resource, lock=True)
+            await self._set(connection, row.id, static_jwks=static_jwks)
 
     async def _set(self, connection: AsyncConnection, provider: int, **values: object) -> None:
         await connection.execute(

@@ -22,6 +22,7 @@ from webfed.declarative.model import (
     Tags,
 )
 from webfed.declarative.pool_wire import CREATE_WITH_ID
+from webfed.declarative.static_keys import SET_STATIC_KEYS
 
 IAM = botocore.session.get_session().get_service_model("iam")
 COGNITO = botocore.session.get_session().get_service_model("cognito-identity")
@@ -360,13 +361,35 @@ def test_pool_change_maps_to_cognito_identity_requests(
         assert set(shape.required_members) <= set(params), operation
 
 
+KEYS = '{"keys":[]}'
+STATIC_EXPECTED: list[tuple[c.Change, list[tuple[str, dict[str, Any]]]]] = [
+    (
+        c.SetStaticKeys(PROVIDER_ARN, KEYS, created=True),
+        [(SET_STATIC_KEYS, {"OpenIDConnectProviderArn": PROVIDER_ARN, "StaticKeySet": KEYS})],
+    ),
+    (
+        c.SetStaticKeys(PROVIDER_ARN, None),
+        [(SET_STATIC_KEYS, {"OpenIDConnectProviderArn": PROVIDER_ARN, "StaticKeySet": None})],
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), STATIC_EXPECTED, ids=["set-on-create", "remove"])
+def test_static_key_change_maps_to_webfed_operation(
+    change: c.Change, expected: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """Not an IAM operation: IAM's wire has no key set member."""
+    assert calls_for(change) == expected
+    assert SET_STATIC_KEYS not in IAM.operation_names
+
+
 def test_every_change_type_is_covered() -> None:
-    covered = {type(change) for change, _ in [*EXPECTED, *POOL_EXPECTED]}
+    covered = {type(change) for change, _ in [*EXPECTED, *POOL_EXPECTED, *STATIC_EXPECTED]}
     assert covered == set(c.Change.__args__)  # type: ignore[attr-defined]  # a union's members
 
 
 def test_every_change_describes_itself() -> None:
-    for change, _ in [*EXPECTED, *POOL_EXPECTED]:
+    for change, _ in [*EXPECTED, *POOL_EXPECTED, *STATIC_EXPECTED]:
         text = change.describe()
         assert text and "\n" not in text
         assert change.effect in c.Effect
