@@ -114,6 +114,11 @@ GUEST_SCOPE_DOWN_POLICY = json.dumps(
     separators=(",", ":"),
 )
 _GUEST_POLICY = parse_policy(GUEST_SCOPE_DOWN_POLICY, PolicyKind.SESSION, name="session policy")
+_GUEST_POLICIES = SessionPolicies(GUEST_SCOPE_DOWN_POLICY, (), (_GUEST_POLICY,))
+_NO_POLICIES = SessionPolicies(None, (), ())
+# A guest's packed size is always the same (the scope-down policy and no tags: guests have no
+# logins to map tags from), so it is checked once, here, rather than compressed on every call.
+packed_size(_GUEST_POLICIES, ())
 
 #: ``UseDefaults`` maps (developer guide, "Default provider mappings"): tag key -> claim.
 _USER_POOL_DEFAULTS = {"client": "aud", "username": "sub"}
@@ -247,9 +252,7 @@ async def credentials_for_identity(
     keys = _trust_keys(ctx, pool, identity, amr, tags)
     role = await _trusted_role(ctx, pool, choice, keys, bool(tags))
     guest = not logins
-    policies = SessionPolicies(
-        GUEST_SCOPE_DOWN_POLICY if guest else None, (), (_GUEST_POLICY,) if guest else ()
-    )
+    policies = _GUEST_POLICIES if guest else _NO_POLICIES
     session = new_session(
         ctx,
         role,
@@ -265,5 +268,6 @@ async def credentials_for_identity(
             federated_provider=COGNITO_ISSUER,
         ),
     )
-    packed_size(policies, session.session_tags)
+    if not guest:
+        packed_size(policies, session.session_tags)
     return mint(ctx, session)
