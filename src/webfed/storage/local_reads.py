@@ -24,13 +24,15 @@ from sqlalchemy.engine import Dialect
 
 __all__ = ["PreparedRead", "prepare", "read"]
 
-_Processor = Callable[[Any], Any] | None
+#: A column's position in the row and the processor of its stored value.
+_Processor = tuple[int, Callable[[Any], Any]]
 
 
 @dataclass(frozen=True, slots=True)
 class PreparedRead:
-    """A ``SELECT`` compiled for SQLite: its text, parameter names in order, and per column
-    the processor turning the stored value into the column type's Python value."""
+    """A ``SELECT`` compiled for SQLite: its text, parameter names in order, and the position
+    and processor of every column whose stored value needs turning into the column type's
+    Python value (most columns need none: strings come back as they are stored)."""
 
     sql: str
     names: tuple[str, ...]
@@ -43,8 +45,10 @@ def prepare(statement: sa.Select[Any], dialect: Dialect) -> PreparedRead | None:
     if any(not isinstance(compiled.binds[name].type, sa.String) for name in names):
         return None
     processors = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None)
-        for column in statement.selected_columns
+        (index, process)
+        for index, column in enumerate(statement.selected_columns)
+        if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
+        is not None
     )
     return PreparedRead(str(compiled), names, processors)
 
@@ -55,13 +59,13 @@ def read(
     """The statement's rows; ``sqlite3.OperationalError`` when the database is busy."""
     rows = connection.execute(prepared.sql, [params[name] for name in prepared.names]).fetchall()
     processors = prepared.processors
-    if not any(processors):
+    if not processors:
         return [tuple(row) for row in rows]
     return [_processed(row, processors) for row in rows]
 
 
 def _processed(row: Sequence[Any], processors: tuple[_Processor, ...]) -> tuple[Any, ...]:
-    return tuple(
-        value if process is None else process(value)
-        for value, process in zip(row, processors, strict=True)
-    )
+    values = list(row)
+    for index, process in processors:
+        values[index] = process(values[index])
+    return tuple(values)
