@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -178,3 +179,31 @@ def test_rfc4648_spellings(segment: str, accepted: bool) -> None:
     else:
         with pytest.raises(InvalidIdentityToken):
             _decode_segment(segment, "payload", "f")
+
+
+def _reference_decode(segment: str) -> bytes | str:
+    """RFC 4648 section 5 read the plain way: the alphabet by a regular expression, then a
+    lenient decode, then the canonical check; the bytes, or the reason for refusing."""
+    if len(segment) % 4 == 1 or not re.fullmatch(r"[A-Za-z0-9_-]*", segment):
+        return "payload is not base64url"
+    if not _canonical_by_reencoding(segment):
+        return "payload is not canonical base64url"
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    segment=st.text(alphabet=_ALPHABET + "+/=.*! \n\x00é\ud800", max_size=40)
+    | st.binary(max_size=30).map(lambda data: base64.urlsafe_b64encode(data).decode())
+)
+def test_segments_decode_exactly_like_the_plain_reference(segment: str) -> None:
+    """The strict C decoder accepts the same segments as the regular-expression reference and
+    refuses the others with the same reason (padding, ``+``, ``/``, non-ASCII, stray bits)."""
+    expected = _reference_decode(segment)
+    if isinstance(expected, bytes):
+        assert _decode_segment(segment, "payload", "f") == expected
+    else:
+        with pytest.raises(InvalidIdentityToken) as failure:
+            _decode_segment(segment, "payload", "f")
+        assert failure.value.explanation is not None
+        assert failure.value.explanation["reason"] == expected

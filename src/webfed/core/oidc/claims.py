@@ -113,6 +113,8 @@ class AudienceMatch:
 
 
 def _audiences(value: JsonValue, fingerprint: str) -> tuple[str, ...]:
+    if type(value) is str and value:  # one audience, the usual case
+        return (value,)
     items = (value,) if isinstance(value, str) else value
     if (
         not isinstance(items, tuple)
@@ -140,11 +142,12 @@ def check_audience(
     """
     audiences = _audiences(claims.get("aud"), fingerprint)
     azp = _authorized_party(claims, fingerprint)
-    registered = set(client_ids)
+    # Membership is tested on the tuple itself: a provider has a few client ids (at most 100),
+    # so no set is built per token.
     if len(audiences) == 1:
-        matched = audiences[0] if audiences[0] in registered else None
+        matched = audiences[0] if audiences[0] in client_ids else None
     else:
-        matched = azp if azp is not None and azp in audiences and azp in registered else None
+        matched = azp if azp is not None and azp in audiences and azp in client_ids else None
     if matched is None:
         raise _rejected(
             "Incorrect token audience",
@@ -152,7 +155,7 @@ def check_audience(
             fingerprint,
             aud=list(audiences),
             azp=azp,
-            client_ids=sorted(registered),
+            client_ids=sorted(set(client_ids)),
         )
     return AudienceMatch(matched, audiences, azp)
 

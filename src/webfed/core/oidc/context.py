@@ -12,7 +12,6 @@ multivalued keys (nested objects are skipped, inside arrays too).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from functools import lru_cache
 
 from webfed.core.oidc.json_values import JsonValue
@@ -44,6 +43,7 @@ def provider_key(issuer_url: str) -> str:
 
 
 def _scalar_text(value: JsonValue) -> str | None:
+    """The text of a scalar; ``None`` for an object or an array."""
     if isinstance(value, str):
         return value
     if type(value) is int:  # exp, iat, auth_time...: JSON spells an integer as str() does
@@ -54,11 +54,21 @@ def _scalar_text(value: JsonValue) -> str | None:
 
 
 def _claim_value(value: JsonValue) -> str | list[str] | None:
-    if isinstance(value, Mapping):
-        return None
+    """An array's scalars as a list, a scalar's text, ``None`` for an object (skipped).
+
+    Objects are left to :func:`_scalar_text` rather than tested first: a ``Mapping`` check is
+    an abstract-base-class check, several times the cost of the plain type checks that answer
+    the usual claims (strings and integers)."""
     if isinstance(value, tuple):
         return [text for item in value if (text := _scalar_text(item)) is not None]
     return _scalar_text(value)
+
+
+@lru_cache(maxsize=256)  # a few prefixes, asked for on every token
+def _reserved_keys(prefix: str) -> frozenset[str]:
+    """The lowercased keys no raw claim may provide under ``prefix``: the documented keys
+    (``aud``, ``sub``, ``amr``, ``azp``, Google's ``oaud``) and the names AWS reserves."""
+    return frozenset(f"{prefix}:{name}".lower() for name in _RESERVED_CLAIMS)
 
 
 def _standard_keys(token: ValidatedToken, prefix: str) -> dict[str, str | list[str]]:
@@ -90,15 +100,15 @@ def web_identity_condition_keys(
     """
     prefix = provider if provider is not None else provider_key(token.issuer)
     standard = _standard_keys(token, prefix)
-    reserved = {key.lower() for key in standard} | {
-        f"{prefix}:{name}".lower() for name in _RESERVED_CLAIMS
-    }
+    reserved = _reserved_keys(prefix)  # holds every key of ``standard``, lowercased
     keys: dict[str, str | list[str]] = {}
     ambiguous: set[str] = set()
     for name, value in token.claims.items():
         key = f"{prefix}:{name}".lower()
+        if key in reserved:
+            continue
         converted = _claim_value(value)
-        if key in reserved or converted is None:
+        if converted is None:
             continue
         if key in keys:
             ambiguous.add(key)

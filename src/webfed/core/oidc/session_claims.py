@@ -125,8 +125,14 @@ def _source_identity(claim: JsonValue, fingerprint: str) -> str:
     return claim
 
 
+#: A token with neither claim (the usual case) shares this one frozen value.
+_NO_SESSION_CLAIMS = SessionClaims(MappingProxyType({}), (), None)
+
+
 def read_session_claims(claims: JsonObject, *, fingerprint: str) -> SessionClaims:
     """Read and check the session tags and source identity claims (both optional)."""
+    if TAGS_CLAIM not in claims and SOURCE_IDENTITY_CLAIM not in claims:
+        return _NO_SESSION_CLAIMS
     tags: dict[str, str] = {}
     transitive: tuple[str, ...] = ()
     if TAGS_CLAIM in claims:

@@ -11,10 +11,10 @@ section 2: no padding), and nothing read here is trusted until the signature ver
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
-import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from webfed.core.oidc.json_values import JsonObject, MalformedJson, parse_json_object
 from webfed.errors import InvalidIdentityToken
@@ -35,8 +35,12 @@ MAX_HEADER_CHARS = 2_048
 MAX_KID_CHARS = 256
 MAX_ISSUER_CHARS = 2_048
 
-_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 _BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# base64url's two own characters become standard base64's, and standard base64's own three
+# (``+``, ``/``, padding ``=``) become ``*``, which no base64 alphabet has: a strict standard
+# decoder then accepts exactly the base64url alphabet (RFC 4648 sections 4 and 5).
+_BASE64URL_TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/***")
+_PADDING = (b"", b"", b"==", b"=")
 # By the segment's length modulo 4: the low bits of its last character that carry no data (a
 # final group of 2 characters holds 1 byte, of 3 characters 2 bytes; 1 is refused before).
 _UNUSED_LOW_BITS = (0, 0, 0b1111, 0b11)
@@ -87,17 +91,37 @@ def _malformed(reason: str, fingerprint: str) -> InvalidIdentityToken:
     )
 
 
-def _decode_segment(segment: str, what: str, fingerprint: str) -> bytes:
-    if len(segment) % 4 == 1 or not _SEGMENT.fullmatch(segment):
-        raise _malformed(f"{what} is not base64url", fingerprint)
-    decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+class _SegmentProblem(ValueError):
+    """Why a segment cannot be read (the reason names the segment, never shows it)."""
+
+
+def _decode(segment: str, what: str) -> bytes:
+    """The bytes base64url ``segment`` spells (no padding, canonical), else ``_SegmentProblem``.
+
+    One strict C decoder checks the alphabet and decodes, instead of a regular expression over
+    every character followed by a lenient decode."""
+    remainder = len(segment) % 4
+    if remainder == 1:  # no base64 group ends with a single character
+        raise _SegmentProblem(f"{what} is not base64url")
+    try:
+        standard = segment.encode("ascii").translate(_BASE64URL_TO_STANDARD)
+        decoded = binascii.a2b_base64(standard + _PADDING[remainder], strict_mode=True)
+    except (UnicodeEncodeError, binascii.Error):
+        raise _SegmentProblem(f"{what} is not base64url") from None
     # Unused low bits of the last character make several spellings of the same bytes; only the
     # canonical one (those bits zero, RFC 4648 section 3.5) is accepted, so a token cannot be
     # altered and still verify.
-    unused = _UNUSED_LOW_BITS[len(segment) % 4]
+    unused = _UNUSED_LOW_BITS[remainder]
     if unused and _BASE64URL_ALPHABET.index(segment[-1]) & unused:
-        raise _malformed(f"{what} is not canonical base64url", fingerprint)
+        raise _SegmentProblem(f"{what} is not canonical base64url")
     return decoded
+
+
+def _decode_segment(segment: str, what: str, fingerprint: str) -> bytes:
+    try:
+        return _decode(segment, what)
+    except _SegmentProblem as problem:
+        raise _malformed(str(problem), fingerprint) from None
 
 
 def _split(token: str, fingerprint: str) -> tuple[str, str, str]:
@@ -123,6 +147,20 @@ def _parse(decoded: bytes, what: str, fingerprint: str) -> JsonObject:
         raise _malformed(f"{what}: {exc}", fingerprint) from None
 
 
+@lru_cache(maxsize=256)
+def _read_header(segment: str) -> tuple[bytes, JsonObject]:
+    """The protected header's bytes and its frozen JSON, else ``_SegmentProblem``.
+
+    A pure function of the segment's text, and an issuer sends the same header with every
+    token, so a header that was read is remembered (a failure raises and is not). The payload
+    and the signature, which differ from token to token, are read every time."""
+    decoded = _decode(segment, "header")
+    try:
+        return decoded, parse_json_object(decoded)
+    except MalformedJson as exc:
+        raise _SegmentProblem(f"header: {exc}") from None
+
+
 def _optional_string(value: object, limit: int, what: str, fingerprint: str) -> str | None:
     if value is None:
         return None
@@ -139,8 +177,10 @@ def peek_token(token: str) -> UnverifiedToken:
     segments = _split(token, fingerprint)
     header_segment, payload_segment, signature_segment = segments
     signature = _decode_segment(signature_segment, "signature", fingerprint)
-    header_json = _decode_segment(header_segment, "header", fingerprint)
-    header = _parse(header_json, "header", fingerprint)
+    try:
+        header_json, header = _read_header(header_segment)
+    except _SegmentProblem as problem:
+        raise _malformed(str(problem), fingerprint) from None
     payload_json = _decode_segment(payload_segment, "payload", fingerprint)
     claims = _parse(payload_json, "payload", fingerprint)
     algorithm = _optional_string(header.get("alg"), 32, "alg", fingerprint)

@@ -71,8 +71,8 @@ def _check_header(unverified: UnverifiedToken) -> None:
                 "token_fingerprint": fingerprint,
             },
         )
-    refused = sorted(_REFUSED_HEADERS & set(unverified.header))
-    if refused:
+    if not _REFUSED_HEADERS.isdisjoint(unverified.header):
+        refused = sorted(_REFUSED_HEADERS.intersection(unverified.header))
         raise InvalidIdentityToken(
             "The token's header uses an extension that is not supported.",
             explanation={"check": "header", "seen": refused, "token_fingerprint": fingerprint},
