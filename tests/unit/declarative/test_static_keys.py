@@ -3,6 +3,7 @@ diff), applied through webfed's own operation, read back, exported, and refused 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import textwrap
@@ -14,14 +15,21 @@ from click.testing import CliRunner, Result
 
 from tests.support.tokens import generate_signing_key, jwks_document
 from tests.unit.declarative.helpers import ACCOUNT, ISSUER, PROVIDER_ARN, load
+from webfed.api.iam import OPERATIONS
 from webfed.cli_declarative import apply, export
 from webfed.declarative.changes import CreateProvider, Effect, SetStaticKeys
 from webfed.declarative.export import state_to_document
+from webfed.declarative.iam_client import IamClient
 from webfed.declarative.model import Provider, State
 from webfed.declarative.plan import plan
+from webfed.declarative.provider_operations import static_key_operations
 from webfed.declarative.render import document_diff
 from webfed.declarative.schema import read_config
+from webfed.declarative.static_keys import GET_STATIC_KEYS, SET_STATIC_KEYS
+from webfed.errors import InvalidInput, NoSuchEntity
 from webfed.jwks import check_static_key_set
+from webfed.settings import Settings
+from webfed.storage import Store, migrate
 
 KEY_1 = generate_signing_key("RS256", "key-1")
 KEY_2 = generate_signing_key("ES256", "key-2")
@@ -200,3 +208,38 @@ def test_a_bad_set_changes_nothing(site: Callable[..., Result]) -> None:
     assert "private or secret key" in refused.output
     assert str(private["d"])[:40] not in refused.output
     assert "providers" not in site("export").output
+
+
+async def test_the_operations_check_again_and_bump_the_iam_revision(database_url: str) -> None:
+    """Whoever calls ``SetOpenIDConnectProviderStaticKeys``, nothing unchecked is stored, and
+    the change moves the IAM revision that every node polls."""
+    account = "".join(random.choice("0123456789") for _ in range(12))
+    await asyncio.to_thread(migrate, database_url)
+    store = await Store.open(database_url)
+    try:
+        settings = Settings(account_id=account, database_url=database_url)
+        client = IamClient({**OPERATIONS, **static_key_operations()}, store, settings)
+        created = await client.call("CreateOpenIDConnectProvider", {"Url": ISSUER})
+        arn = created["OpenIDConnectProviderArn"]
+        before = await store.iam.revision(account)
+        text = check_static_key_set(SET_1)
+        await client.call(SET_STATIC_KEYS, {"OpenIDConnectProviderArn": arn, "StaticKeySet": text})
+        assert await store.iam.revision(account) == before + 1
+        assert await client.call(GET_STATIC_KEYS, {"OpenIDConnectProviderArn": arn}) == {
+            "StaticKeySet": text
+        }
+        private = json.dumps({"keys": [dict(KEY_1.private.as_dict(private=True), kid="k")]})
+        with pytest.raises(InvalidInput) as refused:
+            await client.call(
+                SET_STATIC_KEYS, {"OpenIDConnectProviderArn": arn, "StaticKeySet": private}
+            )
+        assert "private or secret key" in refused.value.message
+        other = arn.replace(account, "999999999999")
+        with pytest.raises(NoSuchEntity):
+            await client.call(GET_STATIC_KEYS, {"OpenIDConnectProviderArn": other})
+        await client.call(SET_STATIC_KEYS, {"OpenIDConnectProviderArn": arn, "StaticKeySet": None})
+        assert await client.call(GET_STATIC_KEYS, {"OpenIDConnectProviderArn": arn}) == {}
+        wire = await client.call("GetOpenIDConnectProvider", {"OpenIDConnectProviderArn": arn})
+        assert "StaticKeySet" not in wire
+    finally:
+        await store.close()
