@@ -15,6 +15,8 @@ same handlers. The format is in ``docs/configuration.md``.
     plan       desired State x current State -> Plan (ordered, typed changes)   [pure]
     execute    change -> IAM / Cognito Identity requests (pool_wire); run them
     pool_operations    the Cognito Identity handlers, and a create with a chosen pool id
+    static_keys        a provider's static key set in the file (inline or a file), checked
+    provider_operations   webfed's own operations storing and reading a static key set
     read_state IAM and Cognito Identity -> current State
     export     State -> YAML
     apply      the steps above, end to end
