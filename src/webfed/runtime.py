@@ -28,7 +28,7 @@ from webfed.core.keys import KeyRing, MasterKey
 from webfed.http.ratelimit import RateLimits
 from webfed.iam_cache import IamCache
 from webfed.issuer import IssuerKeys, load_issuer_keys
-from webfed.jwks import IssuerKeyCache, JwksSettings
+from webfed.jwks import IssuerKeyCache, JwksSettings, static_keys_of_providers
 from webfed.logs import get_logger
 from webfed.master_key import load_or_create_master_key
 from webfed.revocation import REVOCATION_POLL_SECONDS, Revocations
@@ -245,7 +245,8 @@ async def start_runtime(
                 allow_http=settings.allow_http_issuers,
                 allowed_networks=settings.issuer_allowed_network_list,
                 max_fetches_per_host=settings.issuer_fetch_concurrency,
-            )
+            ),
+            static_key_sets=static_keys_of_providers(iam),
         ),
         audit=AuditSink(store.audit.insert_many),
         issuer_keys=await load_issuer_keys(store, master_key, utc_now()),

@@ -87,6 +87,7 @@ oidc_providers = sa.Table(
     sa.Column("client_ids", sa.JSON, nullable=False),
     sa.Column("thumbprints", sa.JSON, nullable=False),
     sa.Column("create_date", UtcDateTime, nullable=False),
+    sa.Column("static_jwks", sa.Text, nullable=True),
     sa.UniqueConstraint("account_id", "resource"),
 )
 
