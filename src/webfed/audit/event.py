@@ -9,7 +9,7 @@ call. ``userIdentity`` follows "CloudTrail userIdentity element": ``WebIdentityU
 the subject), ``AssumedRole`` for temporary credentials, ``Root`` for the administrator.
 
 Every mapping is scrubbed (:mod:`webfed.audit.scrubber`) when the event is built, so an event
-never holds a secret: not in its record, its log line or its ``repr``.
+never holds a secret: not in its record, its JSON, its log line or its ``repr``.
 
 Field conventions the storage columns and ``webfed audit tail`` read (see ``docs/audit.md``):
 ``request_parameters["roleArn"]`` and ``["roleSessionName"]``, and
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from _json import encode_basestring_ascii, make_encoder
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,12 +44,27 @@ EVENT_VERSION = "1.08"
 _FINGERPRINT_HEX = 32
 
 _EMPTY: Mapping[str, JsonValue] = MappingProxyType({})
+_Scrubbed = dict[str, JsonValue]
 
 
-def _frozen(mapping: Mapping[str, object] | None) -> Mapping[str, JsonValue] | None:
-    if mapping is None:
-        return None
-    return MappingProxyType(scrub_mapping(mapping))
+def _scrubbed(mapping: Mapping[str, object] | None) -> _Scrubbed | None:
+    return None if mapping is None else scrub_mapping(mapping)
+
+
+def _frozen(scrubbed: _Scrubbed | None) -> Mapping[str, JsonValue] | None:
+    return None if scrubbed is None else MappingProxyType(scrubbed)
+
+
+def _not_json(value: object) -> object:
+    raise TypeError(f"{type(value).__name__} is not JSON")  # scrubbed values never are
+
+
+# The C encoder behind json.dumps, made once: compact, ASCII-only (lone surrogates and control
+# characters arrive escaped), no NaN. JSONEncoder.encode builds a new one (and a closure) per
+# call, which cost as much as the encoding. No cycle check: a scrubbed record is a fresh tree.
+_encode_json = make_encoder(
+    None, _not_json, encode_basestring_ascii, None, ":", ",", False, False, False
+)
 
 
 def _text(value: object) -> str | None:
@@ -82,6 +98,10 @@ class AuditEvent:
     event_type: str = "AwsApiCall"
     management_event: bool = True
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # The scrubbed mappings behind the read-only fields, for the record (so it copies none).
+    _scrubbed: tuple[_Scrubbed, _Scrubbed | None, _Scrubbed | None, _Scrubbed | None] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
     # The CloudTrail record, built on first use: the log line and the stored row both need it.
     _record: dict[str, object] | None = field(
         default=None, init=False, repr=False, compare=False, hash=False
@@ -93,10 +113,15 @@ class AuditEvent:
         set_field = object.__setattr__
         if self.event_time.tzinfo is not UTC:
             set_field(self, "event_time", self.event_time.astimezone(UTC))
-        set_field(self, "user_identity", _frozen(self.user_identity) or _EMPTY)
-        set_field(self, "request_parameters", _frozen(self.request_parameters))
-        set_field(self, "response_elements", _frozen(self.response_elements))
-        set_field(self, "additional_event_data", _frozen(self.additional_event_data))
+        identity = _scrubbed(self.user_identity) or {}
+        parameters = _scrubbed(self.request_parameters)
+        elements = _scrubbed(self.response_elements)
+        data = _scrubbed(self.additional_event_data)
+        set_field(self, "_scrubbed", (identity, parameters, elements, data))
+        set_field(self, "user_identity", MappingProxyType(identity) if identity else _EMPTY)
+        set_field(self, "request_parameters", _frozen(parameters))
+        set_field(self, "response_elements", _frozen(elements))
+        set_field(self, "additional_event_data", _frozen(data))
         set_field(self, "user_agent", scrub_text(self.user_agent))
         if self.error_message is not None:
             set_field(self, "error_message", scrub_text(self.error_message))
@@ -135,17 +160,26 @@ class AuditEvent:
 
         A new top-level dict each call; the mappings inside it are the event's own (scrubbed,
         built once): read them, never change them."""
-        if self._record is None:
-            object.__setattr__(self, "_record", self._build_record())
-        return dict(self._record)  # type: ignore[arg-type]
+        return dict(self._cloudtrail())
+
+    def to_json(self) -> str:
+        """The CloudTrail record as compact, ASCII-only JSON text (what the table stores)."""
+        return "".join(_encode_json(self._cloudtrail(), 0))
+
+    def _cloudtrail(self) -> dict[str, object]:
+        record = self._record
+        if record is None:
+            record = self._build_record()
+            object.__setattr__(self, "_record", record)
+        return record
 
     def _build_record(self) -> dict[str, object]:
-        time = self.event_time
+        identity, parameters, elements, data = self._scrubbed
         record: dict[str, object] = {
             "eventVersion": EVENT_VERSION,
-            "userIdentity": dict(self.user_identity),
-            "eventTime": f"{time.year:04d}-{time.month:02d}-{time.day:02d}T"
-            f"{time.hour:02d}:{time.minute:02d}:{time.second:02d}Z",
+            "userIdentity": identity,
+            # isoformat() pads the year to four digits, as CloudTrail's times are.
+            "eventTime": self.event_time.isoformat()[:19] + "Z",
             "eventSource": self.event_source,
             "eventName": self.event_name,
             "awsRegion": self.aws_region,
@@ -155,24 +189,18 @@ class AuditEvent:
         if self.error_code is not None:
             record["errorCode"] = self.error_code
             record["errorMessage"] = self.error_message or ""
-        record["requestParameters"] = _plain(self.request_parameters)
-        record["responseElements"] = _plain(self.response_elements)
-        if self.additional_event_data:
-            record["additionalEventData"] = dict(self.additional_event_data)
-        record.update(
-            requestID=self.request_id,
-            eventID=self.event_id,
-            readOnly=self.read_only,
-            eventType=self.event_type,
-            managementEvent=self.management_event,
-            eventCategory="Management" if self.management_event else "Data",
-            recipientAccountId=self.account_id,
-        )
+        record["requestParameters"] = parameters
+        record["responseElements"] = elements
+        if data:
+            record["additionalEventData"] = data
+        record["requestID"] = self.request_id
+        record["eventID"] = self.event_id
+        record["readOnly"] = self.read_only
+        record["eventType"] = self.event_type
+        record["managementEvent"] = self.management_event
+        record["eventCategory"] = "Management" if self.management_event else "Data"
+        record["recipientAccountId"] = self.account_id
         return record
-
-
-def _plain(mapping: Mapping[str, object] | None) -> dict[str, object] | None:
-    return None if mapping is None else dict(mapping)
 
 
 # --- userIdentity builders ("CloudTrail userIdentity element") ---------------------------------

@@ -112,8 +112,6 @@ _TEXT_COLUMNS = (
 )
 _TEXT_LENGTHS = tuple(_LENGTHS[name] for name in _TEXT_COLUMNS)
 _INSERT_COLUMNS = (*_TEXT_COLUMNS, "event_time", "record")
-# Compact, ASCII-only JSON: lone surrogates and control characters arrive escaped, never raw.
-_encode_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 def _row(event: AuditEvent, stored_time: Callable[[datetime], object]) -> tuple[object, ...]:
@@ -133,12 +131,12 @@ def _row(event: AuditEvent, stored_time: Callable[[datetime], object]) -> tuple[
         event.subject,
     )
     fitted = [_column_text(length, text) for length, text in zip(_TEXT_LENGTHS, texts, strict=True)]
-    return (*fitted, stored_time(event.event_time), record_json(event))
+    return (*fitted, stored_time(event.event_time), event.to_json())
 
 
 def record_json(event: AuditEvent) -> str:
     """The row's ``record``: the CloudTrail record as compact JSON text."""
-    return _encode_json(event.to_cloudtrail())
+    return event.to_json()
 
 
 def _stored(row: Row[tuple[object, ...]]) -> StoredAuditEvent:
