@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from dataclasses import dataclass
 
-from starlette.requests import Request
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope
 
 from webfed.api.context import Auth, CallContext, Caller, Operation
 from webfed.core.authz_message import encode_authorization_message
@@ -35,28 +38,90 @@ from webfed.protocol import json11, query, xml
 from webfed.runtime import Runtime, ServiceBinding
 from webfed.storage.availability import database_unavailable
 
-__all__ = ["handle_aws_request"]
+__all__ = ["AwsReply", "answer_aws_call", "handle_aws_request"]
 
 _log = get_logger("webfed.http")
-_XML = "text/xml"
-_JSON = "application/x-amz-json-1.1"
+_XML = b"text/xml; charset=utf-8"
+_JSON = b"application/x-amz-json-1.1"
 _READ_ONLY = ("Get", "List", "Simulate")
+RawHeaders = list[tuple[bytes, bytes]]
 
 
-async def read_body(request: Request, limit: int, timeout: float) -> bytes:
-    """The whole body, at most ``limit`` bytes, arriving within ``timeout`` seconds."""
-    declared = request.headers.get("content-length")
+@dataclass(slots=True)
+class AwsReply:
+    """An answer as the ASGI messages carry it: status, header lines (names in lower case, as
+    Starlette writes them: ``content-length``, ``content-type``, ``x-amzn-requestid``), body."""
+
+    status: int
+    headers: RawHeaders
+    body: bytes
+
+
+def _reply(
+    status: int, body: bytes, content_type: bytes, error_type: bytes | None = None
+) -> AwsReply:
+    headers = [] if error_type is None else [(b"x-amzn-errortype", error_type)]
+    headers += ((b"content-length", b"%d" % len(body)), (b"content-type", content_type))
+    return AwsReply(status, headers, body)
+
+
+@dataclass(slots=True)
+class _RequestHeaders:
+    """The few request headers the dispatcher reads, found in one pass over the ASGI list.
+
+    Names are compared as sent (ASGI servers give them in lower case) and the first of a
+    repeated header wins: what Starlette's ``Headers.get`` answers."""
+
+    target: str | None
+    user_agent: str
+    content_length: str | None
+    authorization: bool
+
+
+def _request_headers(scope: Scope) -> _RequestHeaders:
+    target = user_agent = content_length = None
+    authorization = False
+    for name, value in scope["headers"]:
+        if name == b"x-amz-target":
+            target = value if target is None else target
+        elif name == b"user-agent":
+            user_agent = value if user_agent is None else user_agent
+        elif name == b"content-length":
+            content_length = value if content_length is None else content_length
+        elif name == b"authorization":
+            authorization = True
+    return _RequestHeaders(
+        target=None if target is None else target.decode("latin-1"),
+        user_agent="" if user_agent is None else user_agent.decode("latin-1"),
+        content_length=None if content_length is None else content_length.decode("latin-1"),
+        authorization=authorization,
+    )
+
+
+async def read_body(receive: Receive, declared: str | None, limit: int, timeout: float) -> bytes:
+    """The whole body, at most ``limit`` bytes, arriving within ``timeout`` seconds.
+
+    ``declared`` is the ``Content-Length`` header. A client that disconnects first raises
+    Starlette's ``ClientDisconnect``, as ``Request.stream`` does."""
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise RequestEntityTooLarge(f"Request body exceeds the limit of {limit} bytes.")
     chunks: list[bytes] = []
     size = 0
     try:
         async with asyncio.timeout(timeout):
-            async for chunk in request.stream():
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnect()
+                if message["type"] != "http.request":
+                    continue
+                chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
                     raise RequestEntityTooLarge(f"Request body exceeds the limit of {limit} bytes.")
                 chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
     except TimeoutError:
         raise RequestTimeout(
             f"The request body did not arrive within {timeout:g} seconds."
@@ -85,9 +150,9 @@ def _route_json(runtime: Runtime, target: str) -> tuple[ServiceBinding, Operatio
     return binding, operation
 
 
-def _query_params(request: Request, body: bytes) -> dict[str, str]:
-    params = query.parse_form(request.scope.get("query_string", b""))
-    if request.method == "POST" and body:
+def _query_params(scope: Scope, body: bytes) -> dict[str, str]:
+    params = query.parse_form(scope.get("query_string", b""))
+    if scope["method"] == "POST" and body:
         for key, value in query.parse_form(body).items():
             if key in params:
                 raise MalformedQueryString(f"The parameter {key[:128]} is given more than once.")
@@ -121,13 +186,8 @@ def _route_query(
 
 
 async def _invoke(
-    runtime: Runtime,
-    request: Request,
-    body: bytes,
-    binding: ServiceBinding,
-    operation: Operation,
-    record: CallRecord,
-) -> Response:
+    runtime: Runtime, body: bytes, binding: ServiceBinding, operation: Operation, record: CallRecord
+) -> AwsReply:
     spec = binding.spec.operations[operation.name]
     if record.raw_params is not None:
         params = query.decode_query(spec, record.raw_params)
@@ -152,9 +212,8 @@ async def _invoke(
     if binding.name == "iam" and not operation.name.startswith(_READ_ONLY):
         runtime.iam.invalidate()  # this node sees its own writes at once; others within ~1 s
     if record.raw_params is not None:
-        content = xml.encode_query_response(spec, result, record.request_id)
-        return Response(content, 200, media_type=_XML)
-    return Response(json11.encode_json_response(spec, result), 200, media_type=_JSON)
+        return _reply(200, xml.encode_query_response(spec, result, record.request_id), _XML)
+    return _reply(200, json11.encode_json_response(spec, result), _JSON)
 
 
 def _authorize(service: str, operation: Operation, caller: Caller | None) -> None:
@@ -166,18 +225,30 @@ def _authorize(service: str, operation: Operation, caller: Caller | None) -> Non
         raise auth.not_authorized(caller, f"{service}:{operation.name}")
 
 
+def _signature(
+    scope: Scope, receive: Receive, headers: _RequestHeaders, body: bytes
+) -> auth.SignedRequest | None:
+    """The SigV4 signature; a Starlette ``Request`` is built only for a request that has one."""
+    if not headers.authorization and b"X-Amz-Credential" not in scope.get("query_string", b""):
+        return None
+    return auth.parse_signature(Request(scope, receive), body)
+
+
 async def _route_and_run(
-    runtime: Runtime, request: Request, target: str | None, record: CallRecord
-) -> tuple[ServiceBinding, Response]:
+    runtime: Runtime, scope: Scope, receive: Receive, headers: _RequestHeaders, record: CallRecord
+) -> AwsReply:
     settings = runtime.settings
     body = await read_body(
-        request, settings.max_request_body_bytes, settings.request_body_timeout_seconds
+        receive,
+        headers.content_length,
+        settings.max_request_body_bytes,
+        settings.request_body_timeout_seconds,
     )
-    signature = auth.parse_signature(request, body)
-    if target is not None:
-        binding, operation = _route_json(runtime, target)
+    signature = _signature(scope, receive, headers, body)
+    if headers.target is not None:
+        binding, operation = _route_json(runtime, headers.target)
     else:
-        record.raw_params = _query_params(request, body)
+        record.raw_params = _query_params(scope, body)
         signed_service = signature.service if signature is not None else None
         binding, operation = _route_query(runtime, record.raw_params, signed_service)
     record.service, record.operation = binding.name, operation.name
@@ -186,35 +257,35 @@ async def _route_and_run(
     _authorize(binding.name, operation, record.caller)
     if operation.auth is Auth.NONE:  # unsigned: the per-client limit, before any decoding
         runtime.rate_limits.admit_client(binding.name, operation.name, record.source_ip)
-    return binding, await _invoke(runtime, request, body, binding, operation, record)
+    return await _invoke(runtime, body, binding, operation, record)
 
 
-async def handle_aws_request(request: Request) -> Response:
-    runtime: Runtime = request.app.state.runtime
+async def answer_aws_call(app: Starlette, scope: Scope, receive: Receive) -> AwsReply:
+    """Answer one AWS call straight from its ASGI scope and messages (:mod:`webfed.http.front`).
+
+    Every failure is an AWS error answer; the reply carries ``x-amzn-RequestId``."""
+    runtime: Runtime = app.state.runtime
     started = time.perf_counter()
-    target = request.headers.get("x-amz-target")
-    client = request.client
+    headers = _request_headers(scope)
+    client = scope.get("client")
     record = CallRecord(
         service="",
         operation="",
         request_id=new_request_id(runtime.rng),
-        source_ip=client.host if client else "",
-        user_agent=request.headers.get("user-agent", ""),
+        source_ip=client[0] if client is not None else "",
+        user_agent=headers.user_agent,
     )
-    binding: ServiceBinding | None = None
     try:
-        binding, response = await _route_and_run(runtime, request, target, record)
+        reply = await _route_and_run(runtime, scope, receive, headers, record)
     except WebfedError as error:
         metrics.observe_rejection(record.service or "unknown", error)
         _encode_explanation(runtime, error, record)
         record.error = error
-        binding = runtime.services.get(record.service)
-        response = _error_response(error, target, binding, runtime, record.request_id)
+        reply = _error_reply(error, headers.target, runtime, record)
     except Exception as error:
         record.error = _unexpected(error, record)
-        binding = runtime.services.get(record.service)
-        response = _error_response(record.error, target, binding, runtime, record.request_id)
-    response.headers["x-amzn-RequestId"] = record.request_id
+        reply = _error_reply(record.error, headers.target, runtime, record)
+    reply.headers.append((b"x-amzn-requestid", record.request_id.encode("latin-1")))
     if record.operation:
         runtime.audit.record(
             audit_event(
@@ -228,9 +299,17 @@ async def handle_aws_request(request: Request) -> Response:
     metrics.observe_request(
         record.service or "unknown",
         record.operation or "unknown",
-        response.status_code,
+        reply.status,
         time.perf_counter() - started,
     )
+    return reply
+
+
+async def handle_aws_request(request: Request) -> Response:
+    """The same answer as a Starlette endpoint (``/`` when mounted under a root path)."""
+    reply = await answer_aws_call(request.app, request.scope, request.receive)
+    response = Response(reply.body, reply.status)
+    response.raw_headers = reply.headers
     return response
 
 
@@ -264,18 +343,16 @@ def _encode_explanation(runtime: Runtime, error: WebfedError, record: CallRecord
     )
 
 
-def _error_response(
-    error: WebfedError,
-    target: str | None,
-    binding: ServiceBinding | None,
-    runtime: Runtime,
-    request_id: str,
-) -> Response:
+def _error_reply(
+    error: WebfedError, target: str | None, runtime: Runtime, record: CallRecord
+) -> AwsReply:
     if error.status >= 500:
-        _log.warning("request failed", code=error.code, request_id=request_id)
+        _log.warning("request failed", code=error.code, request_id=record.request_id)
     if target is not None:
-        headers = {"x-amzn-ErrorType": error.wire_json_code}
-        return Response(json11.encode_json_error(error), error.status, headers, _JSON)
+        body = json11.encode_json_error(error)
+        return _reply(error.status, body, _JSON, error.wire_json_code.encode("latin-1"))
+    binding = runtime.services.get(record.service)
     service = binding if binding is not None else runtime.services["sts"]
-    content = xml.encode_query_error(service.spec, error, request_id)
-    return Response(content, error.status, media_type=_XML)
+    return _reply(
+        error.status, xml.encode_query_error(service.spec, error, record.request_id), _XML
+    )

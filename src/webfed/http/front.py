@@ -3,10 +3,12 @@
 Every AWS call arrives on ``/``. Through Starlette it passes two middleware layers, the router's
 match against every route, and two wrappers before reaching
 :func:`~webfed.http.dispatch.handle_aws_request`; :class:`AwsFrontDoor` hands such a request
-to the dispatcher directly and everything else (``/healthz``, ``/metrics``, the decision
-endpoint, lifespan events, ``HEAD /``) to the Starlette application unchanged. As Starlette's
-error middleware does, an exception the dispatcher did not turn into an AWS error is logged
-and answered with a plain 500.
+to the dispatcher directly (:func:`~webfed.http.dispatch.answer_aws_call`: ASGI scope and
+messages in, status, header lines and body out, with no Starlette ``Request`` or ``Response``
+built on the way) and everything else (``/healthz``, ``/metrics``, the decision endpoint,
+lifespan events, ``HEAD /``) to the Starlette application unchanged. As Starlette's error
+middleware does, an exception the dispatcher did not turn into an AWS error is logged and
+answered with a plain 500.
 
 It also speaks CORS on ``/``, as AWS's endpoints do, so a browser app (the AWS SDK for
 JavaScript's ``fromCognitoIdentityPool``, ``fromWebToken``) can call Cognito Identity and STS
@@ -18,18 +20,26 @@ credentials mode: SigV4 and bearer tokens travel in headers the page sets, never
 from __future__ import annotations
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from webfed.gateway.cors import CorsPolicy
-from webfed.http.dispatch import handle_aws_request
+from webfed.http.dispatch import AwsReply, answer_aws_call
 from webfed.logs import get_logger
 
 __all__ = ["AwsFrontDoor"]
 
 _log = get_logger("webfed.http")
 _AWS_METHODS = frozenset({"GET", "POST"})
+_INTERNAL_ERROR = b"Internal Server Error"
+
+
+def _internal_error() -> AwsReply:
+    """Starlette's plain-text 500, header for header."""
+    headers = [
+        (b"content-length", b"%d" % len(_INTERNAL_ERROR)),
+        (b"content-type", b"text/plain; charset=utf-8"),
+    ]
+    return AwsReply(500, headers, _INTERNAL_ERROR)
 
 
 def _is_aws_call(scope: Scope) -> bool:
@@ -73,18 +83,17 @@ class AwsFrontDoor:
         if not _is_aws_call(scope):
             await self.app(scope, receive, send)
             return
-        scope["app"] = self.app  # what request.app is under Starlette
-        response: Response
         try:
-            response = await handle_aws_request(Request(scope, receive))
+            reply = await answer_aws_call(self.app, scope, receive)
         except Exception:  # the dispatcher answers every AWS error itself; this is a bug
             _log.exception("unhandled error outside the dispatcher")
-            response = PlainTextResponse("Internal Server Error", status_code=500)
+            reply = _internal_error()
         if self.cors.origins:
-            origin = _origin(scope)[0]
-            for name, value in self.cors.response_headers(origin):
-                response.raw_headers.append((name, value))
-        await response(scope, receive, send)
+            reply.headers += self.cors.response_headers(_origin(scope)[0])
+        await send(
+            {"type": "http.response.start", "status": reply.status, "headers": reply.headers}
+        )
+        await send({"type": "http.response.body", "body": reply.body})
 
     async def _preflight(self, send: Send, origin: str | None, requested: bytes | None) -> None:
         status, headers = self.cors.preflight(

@@ -69,6 +69,10 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+# Built once: ``json.loads`` with these options builds a new decoder for every call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_object)
+
+
 def _parse_body(body: bytes) -> Any:
     if len(body) > MAX_JSON_BYTES:
         raise RequestEntityTooLarge(f"The request body exceeds {MAX_JSON_BYTES} bytes.")
@@ -79,7 +83,7 @@ def _parse_body(body: bytes) -> Any:
     if not text.strip():
         return {}
     try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_object)
+        return _DECODER.decode(text)  # a BOM is refused too, as by json.loads
     except (ValueError, RecursionError):
         raise SerializationError("The request body is not valid JSON.") from None
 
@@ -113,7 +117,7 @@ def _decode_timestamp(value: Any, path: str) -> datetime:
 def _decode_text(node: Scalar, value: Any, path: str) -> Any:
     if not isinstance(value, str):
         raise _type_error(path, "a string")
-    if _LONE_SURROGATE.search(value) is not None:
+    if not value.isascii() and _LONE_SURROGATE.search(value) is not None:
         raise SerializationError(f"A string at '{path}' holds an unpaired surrogate.")
     if node.kind is Kind.STRING:
         return value
@@ -179,6 +183,8 @@ def decode_json(operation: OperationSpec, body: bytes) -> dict[str, Any]:
 
 def _encode_scalar(node: Scalar, value: Any) -> Any:
     kind = node.kind
+    if kind is Kind.STRING:
+        return str(value)
     if kind is Kind.TIMESTAMP and isinstance(value, datetime):
         return epoch_seconds(value)
     if kind is Kind.BLOB:
@@ -186,8 +192,6 @@ def _encode_scalar(node: Scalar, value: Any) -> Any:
         return base64.b64encode(raw).decode("ascii")
     if kind in (Kind.FLOAT, Kind.DOUBLE) and isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if kind is Kind.STRING:
-        return str(value)
     return value
 
 
@@ -198,6 +202,8 @@ def _listed(value: Any) -> Iterable[Any]:
 
 
 def _encode(node: Node, value: Any) -> Any:
+    if type(node) is Scalar:  # most nodes: skips resolve()'s call
+        return _encode_scalar(node, value)
     node = resolve(node)
     if isinstance(node, Scalar):
         return _encode_scalar(node, value)
@@ -218,13 +224,17 @@ def _encode(node: Node, value: Any) -> Any:
     }
 
 
+# What ``json.dumps(document, separators=(",", ":"))`` writes, without a new encoder per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_json_response(operation: OperationSpec, result: Mapping[str, Any]) -> bytes:
     """The JSON body of a result; unknown keys and ``None`` values are skipped."""
     document = {} if operation.output is None else _encode(operation.output, result)
-    return json.dumps(document, separators=(",", ":")).encode("ascii")
+    return _ENCODER.encode(document).encode("ascii")
 
 
 def encode_json_error(error: WebfedError) -> bytes:
     """``{"__type": code, "message": text}``, the JSON protocols' error body."""
     document = {"__type": error.wire_json_code, "message": error.full_message}
-    return json.dumps(document, separators=(",", ":")).encode("ascii")
+    return _ENCODER.encode(document).encode("ascii")

@@ -51,13 +51,25 @@ _ESCAPES = _escape_table()
 _ASCII_ESCAPED = bytes(code for code in range(0x80) if code in _ESCAPES)
 
 
+def _is_plain(text: str) -> bool:
+    """Whether escaping leaves ``text`` as it is."""
+    if not text.isascii():
+        return False
+    raw = text.encode("ascii")
+    return len(raw.translate(None, _ASCII_ESCAPED)) == len(raw)
+
+
 def escape_text(text: str) -> str:
     """Escape text for an XML 1.0 element body; never produces an ill-formed document."""
-    if text.isascii():
-        raw = text.encode("ascii")
-        if len(raw.translate(None, _ASCII_ESCAPED)) == len(raw):
-            return text
-    return text.translate(_ESCAPES)
+    return text if _is_plain(text) else text.translate(_ESCAPES)
+
+
+def _escape_all(texts: list[str]) -> list[str]:
+    """:func:`escape_text` of each text, with one check of them all when none needs escaping
+    (the usual case) instead of one per text."""
+    if _is_plain("".join(texts)):
+        return texts
+    return [escape_text(text) for text in texts]
 
 
 def _scalar_text(node: Scalar, value: Any) -> str:
@@ -163,12 +175,16 @@ _USER_TEXT = ("AssumedRoleId", "Arn")
 _OPTIONAL_TEXT = ("SubjectFromWebIdentityToken", "Provider", "Audience", "SourceIdentity")
 
 
+_TEXT_TYPES = frozenset({str})
+_OPTIONAL_TEXT_TYPES = frozenset({str, type(None)})
+
+
 def _exactly_texts(value: object, names: tuple[str, ...], extra: int) -> bool:
     """``value`` is a dict holding exactly ``names`` (plus ``extra`` more keys) as ``str``."""
     return (
         type(value) is dict
         and len(value) == len(names) + extra
-        and all(type(value.get(name)) is str for name in names)
+        and set(map(type, map(value.get, names))) == _TEXT_TYPES
     )
 
 
@@ -185,36 +201,47 @@ def _fits_web_identity(result: Mapping[str, Any]) -> bool:
         isinstance(credentials.get("Expiration"), datetime)
         and _exactly_texts(result.get("AssumedRoleUser"), _USER_TEXT, 0)
         and (size is None or type(size) is int)
-        and all(type(result.get(name)) in (str, type(None)) for name in _OPTIONAL_TEXT)
+        and set(map(type, map(result.get, _OPTIONAL_TEXT))) <= _OPTIONAL_TEXT_TYPES
     )
 
 
-def _optional_text(parts: list[str], result: Mapping[str, Any], name: str) -> None:
-    value = result.get(name)
-    if value is not None:
-        parts += ("<", name, ">", escape_text(value), "</", name, ">")
+def _optional_element(name: str, given: str | None, text: str) -> str:
+    return "" if given is None else f"<{name}>{text}</{name}>"
 
 
 def _web_identity_result(result: Mapping[str, Any]) -> str:
-    """``AssumeRoleWithWebIdentityResult`` written directly, members in the model's order;
-    byte for byte what :func:`_generic_result` writes (a property test holds them together)."""
+    """``AssumeRoleWithWebIdentityResult`` written from one template, members in the model's
+    order; byte for byte what :func:`_generic_result` writes (a property test holds them
+    together)."""
     credentials, user = result["Credentials"], result["AssumedRoleUser"]
-    parts = ["<AssumeRoleWithWebIdentityResult><Credentials>"]
-    for name in _CREDENTIAL_TEXT:
-        _optional_text(parts, credentials, name)
-    parts += ("<Expiration>", iso8601(credentials["Expiration"]), "</Expiration></Credentials>")
-    _optional_text(parts, result, "SubjectFromWebIdentityToken")
-    parts.append("<AssumedRoleUser>")
-    for name in _USER_TEXT:
-        _optional_text(parts, user, name)
-    parts.append("</AssumedRoleUser>")
+    subject, provider, audience, source = map(result.get, _OPTIONAL_TEXT)
+    key, secret, token, role_id, arn, *optional = _escape_all(
+        [
+            credentials["AccessKeyId"],
+            credentials["SecretAccessKey"],
+            credentials["SessionToken"],
+            user["AssumedRoleId"],
+            user["Arn"],
+            subject or "",
+            provider or "",
+            audience or "",
+            source or "",
+        ]
+    )
     size = result.get("PackedPolicySize")
-    if size is not None:
-        parts += ("<PackedPolicySize>", str(size), "</PackedPolicySize>")
-    for name in ("Provider", "Audience", "SourceIdentity"):
-        _optional_text(parts, result, name)
-    parts.append("</AssumeRoleWithWebIdentityResult>")
-    return "".join(parts)
+    return (
+        f"<AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>{key}</AccessKeyId>"
+        f"<SecretAccessKey>{secret}</SecretAccessKey><SessionToken>{token}</SessionToken>"
+        f"<Expiration>{iso8601(credentials['Expiration'])}</Expiration></Credentials>"
+        f"{_optional_element('SubjectFromWebIdentityToken', subject, optional[0])}"
+        f"<AssumedRoleUser><AssumedRoleId>{role_id}</AssumedRoleId><Arn>{arn}</Arn>"
+        "</AssumedRoleUser>"
+        f"{'' if size is None else f'<PackedPolicySize>{size}</PackedPolicySize>'}"
+        f"{_optional_element('Provider', provider, optional[1])}"
+        f"{_optional_element('Audience', audience, optional[2])}"
+        f"{_optional_element('SourceIdentity', source, optional[3])}"
+        "</AssumeRoleWithWebIdentityResult>"
+    )
 
 
 def _result(operation: OperationSpec, result: Mapping[str, Any]) -> str:

@@ -12,8 +12,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope
 
 from webfed.http import front
+from webfed.http.dispatch import AwsReply
 
 
 async def _starlette_root(request: Request) -> Response:
@@ -21,11 +23,11 @@ async def _starlette_root(request: Request) -> Response:
 
 
 def _door(monkeypatch: pytest.MonkeyPatch, seen: list[Any]) -> front.AwsFrontDoor:
-    async def dispatcher(request: Request) -> Response:
-        seen.append((request.method, await request.body(), request.app))
-        return Response(b"<dispatched/>", 200, media_type="text/xml")
+    async def dispatcher(app: Starlette, scope: Scope, receive: Receive) -> AwsReply:
+        seen.append((scope["method"], await Request(scope, receive).body(), app))
+        return AwsReply(200, [(b"content-type", b"text/xml")], b"<dispatched/>")
 
-    monkeypatch.setattr(front, "handle_aws_request", dispatcher)
+    monkeypatch.setattr(front, "answer_aws_call", dispatcher)
     routes = [
         Route("/", _starlette_root, methods=["GET", "POST"]),
         Route("/healthz", _starlette_root),
@@ -70,15 +72,16 @@ async def test_everything_else_is_starlettes(
 async def test_an_error_the_dispatcher_did_not_answer_is_a_plain_500(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async def broken(request: Request) -> Response:
+    async def broken(app: Starlette, scope: Scope, receive: Receive) -> AwsReply:
         raise RuntimeError("bug with a secret: wJalrXUtnFEMI")
 
     door = front.AwsFrontDoor(Starlette())
-    monkeypatch.setattr(front, "handle_aws_request", broken)
+    monkeypatch.setattr(front, "answer_aws_call", broken)
     async with _client(door) as client:
         response = await client.post("/", content=b"Action=X")
     assert response.status_code == 500
     assert response.text == "Internal Server Error"
+    assert response.headers.raw == PlainTextResponse("Internal Server Error", 500).raw_headers
     assert "wJalrXUtnFEMI" not in response.text
 
 
