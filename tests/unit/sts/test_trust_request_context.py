@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from webfed.api.sts.denials import _request_context
-from webfed.core.policy import AuthorizationRequest, RootPrincipal, WebIdentityPrincipal
+from webfed.core.policy import (
+    AuthorizationRequest,
+    RootPrincipal,
+    WebIdentityPrincipal,
+    build_context,
+)
 
 _KEYS = {
     "accounts.google.com:aud": "client-1",
@@ -49,3 +54,21 @@ def test_time_keys_follow_the_clock() -> None:
     assert first["aws:currenttime"] == "2026-01-01T00:00:00Z"
     assert second["aws:currenttime"] == "2026-01-01T00:00:01Z"
     assert second["aws:epochtime"] == str(int(first["aws:epochtime"]) + 1)
+
+
+def test_build_context_into_an_existing_context() -> None:
+    """Later keys win, names lowercased, sequences become tuples of text: exactly as merging
+    two separately built contexts."""
+    base = {"aws:SourceIp": "192.0.2.1", "k:Tags": ["a"]}
+    later = {"AWS:SOURCEIP": "198.51.100.7", "k:amr": ("pwd", 2), "k:one": "x"}
+    merged = build_context(base)
+    merged.update(build_context(later))
+    into = build_context(base)
+    assert build_context(later, into=into) is into
+    assert into == merged
+    assert into == {
+        "aws:sourceip": "198.51.100.7",
+        "k:tags": ("a",),
+        "k:amr": ("pwd", "2"),
+        "k:one": "x",
+    }

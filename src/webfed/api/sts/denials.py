@@ -89,7 +89,7 @@ def require_trust(
 ) -> None:
     """Each action must be allowed by the role's trust policy (and the caller's own policies,
     when given); the first that is not raises ``AccessDenied`` with an encoded explanation."""
-    trust = parse_policy(role.trust_policy, PolicyKind.TRUST, name=f"trust policy of {role.name}")
+    trust = _trust_policy(role.trust_policy, role.name)
     context = _request_context(principal, keys, ctx.now)
     for action in actions:
         request = AuthorizationRequest(principal, action, role.arn, context, normalized=True)
@@ -112,6 +112,14 @@ def require_trust(
             )
 
 
+@lru_cache(maxsize=256)
+def _trust_policy(document: str, role_name: str) -> Policy:
+    """The role's compiled trust policy, named for explanations. ``parse_policy`` caches it
+    too, but behind a name built and hashed at every call and an enum hashed in Python; this
+    lookup hashes two strings whose hashes the role's own strings already carry."""
+    return parse_policy(document, PolicyKind.TRUST, name=f"trust policy of {role_name}")
+
+
 def _request_context(
     principal: Principal, keys: Mapping[str, str | Sequence[str]], now: datetime
 ) -> ContextValues:
@@ -120,8 +128,7 @@ def _request_context(
     context = build_context(principal_context(principal))
     moment = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
     context.update(_time_context(int(moment.timestamp())))
-    context.update(build_context(keys))
-    return context
+    return build_context(keys, into=context)
 
 
 @lru_cache(maxsize=4)

@@ -16,16 +16,18 @@ __all__ = ["ContextValues", "build_context"]
 ContextValues = Mapping[str, str | tuple[str, ...]]
 
 
-def build_context(values: Mapping[str, str | Sequence[str]]) -> dict[str, str | tuple[str, ...]]:
+def build_context(
+    values: Mapping[str, str | Sequence[str]],
+    into: dict[str, str | tuple[str, ...]] | None = None,
+) -> dict[str, str | tuple[str, ...]]:
     """Lowercase the key names; keep strings single-valued and sequences multivalued.
 
     When two keys differ only by case the later one wins (AWS: "the key name matches both
-    tags, but only one value matches"; which one is not documented).
+    tags, but only one value matches"; which one is not documented). Given ``into``, the keys
+    are added to that context (overriding its keys of the same name) and it is returned, so a
+    context made of several sources is built without intermediate copies.
     """
-    context: dict[str, str | tuple[str, ...]] = {}
+    context: dict[str, str | tuple[str, ...]] = {} if into is None else into
     for key, value in values.items():
-        if isinstance(value, str):
-            context[key.lower()] = value
-        else:
-            context[key.lower()] = tuple(str(item) for item in value)
+        context[key.lower()] = value if isinstance(value, str) else tuple(map(str, value))
     return context
