@@ -29,6 +29,8 @@ __all__ = ["CallRecord", "audit_event"]
 
 _READ_ONLY = ("Get", "List", "Describe", "Lookup", "Simulate", "Decode")
 _WEB_IDENTITY = "AssumeRoleWithWebIdentity"
+_NAMES_LIMIT = 4096
+_record_names: dict[str, str] = {}
 
 
 @dataclass(slots=True)
@@ -82,35 +84,53 @@ def _web_identity(record: CallRecord) -> tuple[dict[str, object], dict[str, obje
     return identity, data
 
 
+def _record_name(member: str) -> str:
+    """CloudTrail's name for an API member: its first letter in lower case (``RoleArn`` ->
+    ``roleArn``). Member names repeat from call to call, so the answer is remembered (up to
+    :data:`_NAMES_LIMIT` names: raw parameter names are the caller's choice)."""
+    name = _record_names.get(member)
+    if name is None:
+        name = member[:1].lower() + member[1:]
+        if len(_record_names) < _NAMES_LIMIT:
+            _record_names[member] = name
+    return name
+
+
 def _response_elements(result: Mapping[str, Any] | None) -> dict[str, object] | None:
+    """The output members by their record names, the credentials without their secrets."""
     if result is None:
         return None
-    elements = {k: v for k, v in result.items() if k != "Credentials" and v is not None}
+    elements: dict[str, object] = {
+        _record_name(key): value
+        for key, value in result.items()
+        if value is not None and key != "Credentials"
+    }
     credentials = result.get("Credentials")
     if isinstance(credentials, Mapping):
         elements["credentials"] = {
             "accessKeyId": credentials.get("AccessKeyId"),
             "expiration": str(credentials.get("Expiration")),
         }
-    return {key[:1].lower() + key[1:]: value for key, value in elements.items()}
+    return elements
 
 
 def _request_parameters(record: CallRecord) -> dict[str, object] | None:
     params = record.params if record.params is not None else record.raw_params
     if params is None:
         return None
-    return {key[:1].lower() + key[1:]: value for key, value in params.items()}
+    return {_record_name(key): value for key, value in params.items()}
 
 
 def audit_event(
     record: CallRecord, *, now: datetime, account_id: str, region: str, event_id: str | None = None
 ) -> AuditEvent:
     """The event of one routed call, named ``event_id`` (a new random UUID if not given)."""
-    identity = _identity(record)
     extra: dict[str, object] = dict(record.extra)
     if record.operation == _WEB_IDENTITY:
         identity, data = _web_identity(record)
         extra.update(data)
+    else:
+        identity = _identity(record)
     error = record.error
     if error is not None and error.explanation is not None:
         extra["explanation"] = dict(error.explanation)

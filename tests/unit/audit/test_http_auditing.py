@@ -12,6 +12,7 @@ from tests.unit.audit.conftest import NOW
 from webfed.api.context import Caller
 from webfed.audit import HIDDEN, AuditEvent, token_fingerprint
 from webfed.errors import InvalidIdentityToken
+from webfed.http import auditing
 from webfed.http.auditing import CallRecord, audit_event
 from webfed.storage import Store
 
@@ -192,3 +193,13 @@ async def test_no_secret_reaches_the_stored_row(
     stored = repr(row)  # every column, and the record's JSON text
     assert not any(secret in stored for secret in SECRETS)
     assert row.record == json.loads(event.to_json())
+
+
+def test_remembered_member_names_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auditing, "_record_names", {})
+    monkeypatch.setattr(auditing, "_NAMES_LIMIT", 3)
+    params = {f"Name{index}": index for index in range(10)}
+    record = CallRecord("sts", "GetCallerIdentity", "r", "ip", "ua", params=params)
+    recorded = _event(record).to_cloudtrail()["requestParameters"]
+    assert recorded == {f"name{index}": index for index in range(10)}
+    assert len(auditing._record_names) == 3
