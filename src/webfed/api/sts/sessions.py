@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from webfed.api.context import CallContext
@@ -63,16 +64,26 @@ def whole_seconds(moment: datetime) -> datetime:
 
 async def load_role(ctx: CallContext, role_arn: str) -> Role | None:
     """The role a ``RoleArn`` names in this account, or ``None`` (the caller then denies)."""
-    match = _ROLE_ARN.fullmatch(role_arn)
-    if match is None:
+    parts = _role_arn_parts(role_arn)
+    if parts is None:
         raise ValidationError(f"{role_arn[:256]} is invalid: RoleArn must be an IAM role ARN.")
-    if match["account"] != ctx.account_id:
+    account, name = parts
+    if account != ctx.account_id:
         return None
-    name = match["rest"].rsplit("/", 1)[1]
     role = await require_runtime(ctx).iam.role(name)
     if role is None or role.arn != role_arn:
         return None
     return role
+
+
+@lru_cache(maxsize=256)
+def _role_arn_parts(role_arn: str) -> tuple[str, str] | None:
+    """``(account, role name)`` of a role ARN, or ``None``: the same few ARNs arrive on call
+    after call, so each is matched once."""
+    match = _ROLE_ARN.fullmatch(role_arn)
+    if match is None:
+        return None
+    return match["account"], match["rest"].rsplit("/", 1)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +97,15 @@ class SessionPolicies:
         return self.inline is not None or bool(self.arns)
 
 
+_NO_SESSION_POLICIES = SessionPolicies(None, (), ())
+
+
 async def read_session_policies(ctx: CallContext, params: Mapping[str, Any]) -> SessionPolicies:
     inline: str | None = params.get("Policy")
-    arns = tuple(str(item["arn"]) for item in params.get("PolicyArns") or ())
+    listed = params.get("PolicyArns")
+    if inline is None and not listed:
+        return _NO_SESSION_POLICIES  # the common call: nothing to parse, look up or count
+    arns = tuple(str(item["arn"]) for item in listed or ())
     if len(arns) > MAX_POLICY_ARNS:
         raise ValidationError(
             "1 validation error detected: Value at 'policyArns' failed to satisfy constraint: "
