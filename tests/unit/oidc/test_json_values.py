@@ -46,6 +46,30 @@ def test_confusing_json_is_refused(text: bytes, reason: str) -> None:
         parse_json_object(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [b' {"a": 1}', b'{"a": 1}\n', b'\t{"a": 1} \r\n', b'{"a": 1}{}', b'{"a": 1} x', b"", b" "],
+    ids=[
+        "leading-space",
+        "trailing-newline",
+        "both",
+        "two-objects",
+        "trailing-junk",
+        "empty",
+        "blank",
+    ],
+)
+def test_surrounding_text_is_read_like_json_loads(text: bytes) -> None:
+    """Whitespace around the object is JSON (RFC 8259 section 2); anything else is refused."""
+    try:
+        expected: object = json.loads(text)
+    except ValueError:
+        with pytest.raises(MalformedJson, match="JSONDecodeError"):
+            parse_json_object(text)
+    else:
+        assert parse_json_object(text) == expected
+
+
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
     lambda inner: (

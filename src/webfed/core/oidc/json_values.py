@@ -10,7 +10,7 @@ validated token cannot be edited after the fact.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TypeAlias
 
@@ -44,21 +44,24 @@ def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
 _STRICT_DECODER = json.JSONDecoder(
     object_pairs_hook=_refuse_duplicates, parse_constant=_refuse_constant
 )
+# The decoder's own scanner: ``JSONDecoder.__init__`` sets it, typeshed does not declare it.
+_SCAN_ONCE: Callable[[str, int], tuple[object, int]]
+_SCAN_ONCE = _STRICT_DECODER.scan_once  # type: ignore[attr-defined]
 _SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def _freeze(value: object, depth: int) -> JsonValue:
+    """``value`` (just decoded, so owned by nobody else) with its objects wrapped read-only
+    in place and its arrays made tuples."""
     if depth > MAX_JSON_DEPTH:
         raise MalformedJson("nesting too deep")
     if isinstance(value, dict):
-        if depth < MAX_JSON_DEPTH:  # scalar members need no deeper call (claims mostly are)
-            return MappingProxyType(
-                {
-                    key: item if type(item) in _SCALAR_TYPES else _freeze(item, depth + 1)
-                    for key, item in value.items()
-                }
-            )
-        return MappingProxyType({key: _freeze(item, depth + 1) for key, item in value.items()})
+        # Scalar members need no deeper call (claims mostly are); replacing a member's value
+        # while iterating is safe, as no member is added or removed.
+        for key, item in value.items():
+            if depth == MAX_JSON_DEPTH or type(item) not in _SCALAR_TYPES:
+                value[key] = _freeze(item, depth + 1)
+        return MappingProxyType(value)
     if isinstance(value, list):
         return tuple(_freeze(item, depth + 1) for item in value)
     if value is None or isinstance(value, bool | int | float | str):
@@ -66,10 +69,21 @@ def _freeze(value: object, depth: int) -> JsonValue:
     raise MalformedJson("unexpected JSON value")  # pragma: no cover - json.loads yields no other
 
 
+def _decode(text: str) -> object:
+    """``_STRICT_DECODER.decode(text)``, with its scanner called directly when the text is
+    one value and nothing else (as issuers send it): the full decoder's whitespace handling
+    runs only for other text, where it also produces the error."""
+    try:
+        parsed, end = _SCAN_ONCE(text, 0)
+    except StopIteration:  # not a value at index 0: leading whitespace, or not JSON
+        end = -1
+    return parsed if end == len(text) else _STRICT_DECODER.decode(text)
+
+
 def parse_json_object(data: bytes) -> JsonObject:
     """Parse UTF-8 ``data`` as exactly one JSON object, strictly, into frozen values."""
     try:
-        parsed = _STRICT_DECODER.decode(data.decode("utf-8"))
+        parsed = _decode(data.decode("utf-8"))
     except MalformedJson:
         raise
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
