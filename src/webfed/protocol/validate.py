@@ -133,13 +133,23 @@ def _validate_structure(
     if node.union and sum(value.get(m.name) is not None for m in node.members) != 1:
         out.append(violation(node, value, path, "Member must have exactly one member set"))
     for member in node.members:
-        member_path = f"{path}.{member.label}" if path else member.label
         item = value.get(member.name)
         if item is None:
             if member.required:
-                out.append(Violation(member_path, NOT_NULL))
+                out.append(Violation(_member_path(path, member.label), NOT_NULL))
             continue
-        _validate(member.node, item, member_path, out)
+        target = member.node
+        if type(target) is Scalar:  # most members: their path is written only for a violation
+            broken = scalar_constraints(target, item)
+            if broken:
+                member_path = _member_path(path, member.label)
+                out.extend(violation(target, item, member_path, c) for c in broken)
+            continue
+        _validate(target, item, _member_path(path, member.label), out)
+
+
+def _member_path(path: str, label: str) -> str:
+    return f"{path}.{label}" if path else label
 
 
 def _validate_map(node: MapNode, value: Mapping[Any, Any], path: str, out: list[Violation]) -> None:
