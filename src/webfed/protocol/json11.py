@@ -162,6 +162,8 @@ def _decode_map(node: MapNode, value: Any, path: str) -> dict[Any, Any]:
 
 
 def _decode(node: Node, value: Any, path: str) -> Any:
+    if type(node) is Scalar:  # most nodes: skips resolve()'s call
+        return _decode_scalar(node, value, path)
     node = resolve(node)
     if isinstance(node, Scalar):
         return _decode_scalar(node, value, path)
