@@ -168,22 +168,27 @@ class WebfedServer:
         return result
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[WebfedServer]:
-    data_dir = tmp_path_factory.mktemp("webfed")
-    if request.param == "sqlite":
-        instance = WebfedServer(data_dir, None, {})
+def running_server(database: str, data_dir: Path, env: dict[str, str]) -> Iterator[WebfedServer]:
+    """The body of a fixture parametrized ``sqlite`` / ``postgresql``: a started server on
+    ``database`` (a fresh PostgreSQL database, dropped afterwards), stopped at the end."""
+    if database == "sqlite":
+        instance = WebfedServer(data_dir, None, env)
         instance.start()
         yield instance
         instance.stop()
         return
     with fresh_postgres_database() as url:
-        instance = WebfedServer(data_dir, url, {})
+        instance = WebfedServer(data_dir, url, env)
         instance.start()
         yield instance
         instance.stop()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WebfedServer]:
+    yield from running_server(request.param, tmp_path_factory.mktemp("webfed"), {})
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import WebfedServer, fresh_postgres_database
+from tests.integration.conftest import WebfedServer, running_server
 
 ACCOUNT = "000000000000"
 POOL_ID = "us-east-1:00000000-0000-4000-8000-000000000001"
@@ -56,17 +56,7 @@ def configured(
     config = data_dir / "webfed.yaml"
     config.write_text(CONFIG)
     env = {"WEBFED_CONFIG": str(config), "WEBFED_ALLOW_HTTP_ISSUERS": "true"}
-    if request.param == "sqlite":
-        instance = WebfedServer(data_dir, None, env)
-        instance.start()
-        yield instance
-        instance.stop()
-        return
-    with fresh_postgres_database() as url:
-        instance = WebfedServer(data_dir, url, env)
-        instance.start()
-        yield instance
-        instance.stop()
+    yield from running_server(request.param, data_dir, env)
 
 
 def _pools(cognito: Any) -> dict[str, str]:

@@ -20,7 +20,7 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from tests.integration.conftest import WebfedServer, free_port, fresh_postgres_database
+from tests.integration.conftest import WebfedServer, free_port, running_server
 from tests.support.tokens import (
     SigningKey,
     generate_signing_key,
@@ -71,17 +71,7 @@ def offline(
     (data_dir / "idp-keys.json").write_text(json.dumps(jwks_document(KEY_1)))
     (data_dir / "webfed.yaml").write_text(CONFIG)
     env = {"WEBFED_CONFIG": str(data_dir / "webfed.yaml"), "WEBFED_ALLOW_HTTP_ISSUERS": "true"}
-    if request.param == "sqlite":
-        instance = WebfedServer(data_dir, None, env)
-        instance.start()
-        yield instance
-        instance.stop()
-        return
-    with fresh_postgres_database() as url:
-        instance = WebfedServer(data_dir, url, env)
-        instance.start()
-        yield instance
-        instance.stop()
+    yield from running_server(request.param, data_dir, env)
 
 
 def _assume(server: WebfedServer, key: SigningKey, *, kid: str = "") -> dict[str, Any]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from tests.conftest import create_postgres_database, drop_postgres_database
 from webfed.storage import Store, migrate
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -31,3 +33,16 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 @pytest.fixture
 def account() -> str:
     return str(random.SystemRandom().randrange(10**11, 10**12))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database nobody has migrated yet (a PostgreSQL one is dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+        return
+    url = create_postgres_database("webfed_migrate")
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)

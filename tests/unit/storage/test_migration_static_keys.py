@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from tests.conftest import create_postgres_database, drop_postgres_database
 from webfed.storage import migrate
 from webfed.storage.engine import WRITE_OPTION, create_sync_engine
 from webfed.storage.migrate import _config
@@ -23,18 +19,6 @@ PROVIDER = {
     "thumbprints": "[]",
     "create_date": datetime(2026, 1, 1, tzinfo=UTC),
 }
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
-        return
-    url = create_postgres_database("webfed_migrate")
-    try:
-        yield url
-    finally:
-        drop_postgres_database(url)
 
 
 def _columns(engine: sa.Engine) -> set[str]:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import create_postgres_database, drop_postgres_database
 from webfed.storage import current_revision, head_revision, migrate
 from webfed.storage.engine import create_sync_engine, sync_url
 
@@ -28,19 +26,6 @@ TABLES = {
     "role_tags",
     "roles",
 }
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database nobody has migrated yet."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
-        return
-    url = create_postgres_database("webfed_migrate")
-    try:
-        yield url
-    finally:
-        drop_postgres_database(url)
 
 
 def _tables(url: str) -> set[str]:
