@@ -4,7 +4,8 @@ Two players sign in through the development provider (authorization code + PKCE)
 saves a score and an avatar through the gateways, and is refused the other's data, with the
 refusal decoded for the administrator; a guest saves a score but may not upload an avatar.
 The demo runs with 60-second identity-pool credentials, which the AWS SDK for JavaScript
-refreshes before every call: the test sees the page fetch credentials again.
+refreshes before every call: the test sees the page fetch credentials again, and, once the first
+credentials have expired, sees the gateways refuse them while the page goes on with new ones.
 
 Every step is saved as a screenshot in tests/e2e/artifacts/. With WEBFED_E2E_UPDATE_DOCS=1 the
 five of the walkthrough are also copied to docs/img/game-*.png (docs/game.md shows them).
@@ -22,7 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import ARTIFACTS, REPO, RunningDemo
 
@@ -61,6 +65,7 @@ class Player:
     page: Any
     demo: RunningDemo
     credential_requests: list[str] = field(default_factory=list)
+    credential_responses: list[Any] = field(default_factory=list)
 
     def text(self, element_id: str) -> str:
         return str(self.page.locator(f"#{element_id}").inner_text()).strip()
@@ -92,7 +97,12 @@ def open_player(browser: Any, demo: RunningDemo) -> Player:
         if request.headers.get("x-amz-target", "").endswith(".GetCredentialsForIdentity"):
             player.credential_requests.append(request.url)
 
+    def keep(response: Any) -> None:
+        if response.request.headers.get("x-amz-target", "").endswith(".GetCredentialsForIdentity"):
+            player.credential_responses.append(response)  # read once the page is idle
+
     page.on("request", count)
+    page.on("response", keep)
     page.goto(demo.url)
     page.locator("#signin-panel").wait_for(state="visible")
     assert not errors, errors
@@ -235,3 +245,66 @@ def test_a_guest_keeps_scores_but_may_not_upload_an_avatar(browser: Any, demo: R
     assert "/GameGuest/" in reason["context"]["principal"]["arn"]
     guest.shot("5-guest")
     guest.page.context.close()
+
+
+def issued_credentials(player: Player) -> list[dict[str, Any]]:
+    """Every ``Credentials`` member the page's GetCredentialsForIdentity calls received."""
+    return [response.json()["Credentials"] for response in player.credential_responses]
+
+
+def gateway_client(demo: RunningDemo, service: str, credentials: dict[str, Any]) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=f"http://127.0.0.1:{demo.ports[service]}",
+        region_name="us-east-1",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretKey"],
+        aws_session_token=credentials["SessionToken"],
+        config=Config(
+            s3={"addressing_style": "path"}, retries={"max_attempts": 1}, parameter_validation=False
+        ),
+    )
+
+
+def test_expired_credentials_are_refused_and_the_page_fetches_new_ones(
+    browser: Any, demo: RunningDemo
+) -> None:
+    carol = open_player(browser, demo)
+    carol_id = sign_in(carol, "carol")
+    save_score(carol, play_round(carol))
+    upload_avatar(carol)
+    first = issued_credentials(carol)[0]
+    first_expiration = datetime.fromtimestamp(first["Expiration"], UTC)
+    s3 = gateway_client(demo, "s3", first)
+    dynamodb = gateway_client(demo, "dynamodb", first)
+    key = {"Bucket": "game-assets", "Key": f"{carol_id}/avatar.png"}
+    assert s3.get_object(**key)["Body"].read()[:8] == b"\x89PNG\r\n\x1a\n"  # still valid
+
+    # Wait out the first credentials (60 s from their issue), then use them again.
+    wait = (first_expiration - datetime.now(UTC)).total_seconds() + 1.5
+    assert 0 < wait <= 62, wait
+    carol.page.wait_for_timeout(wait * 1000)
+    with pytest.raises(ClientError) as refused_s3:
+        s3.get_object(**key)
+    assert refused_s3.value.response["Error"]["Code"] == "ExpiredToken"
+    assert refused_s3.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    query = {
+        "TableName": "game-scores",
+        "KeyConditionExpression": "identityId = :id",
+        "ExpressionAttributeValues": {":id": {"S": carol_id}},
+    }
+    with pytest.raises(ClientError) as refused_dynamodb:
+        dynamodb.query(**query)
+    assert refused_dynamodb.value.response["Error"]["Code"] == "ExpiredTokenException"
+
+    # The page goes on: the SDK sees its credentials expired and fetches new ones first.
+    fetches = int(carol.text("credentials-fetches"))
+    score = play_round(carol)
+    save_score(carol, score)
+    assert int(carol.text("credentials-fetches")) > fetches
+    assert expiration(carol) > first_expiration  # the panel shows the new credentials'
+    newest = issued_credentials(carol)[-1]
+    assert newest["AccessKeyId"] != first["AccessKeyId"]
+    assert datetime.fromtimestamp(newest["Expiration"], UTC) > datetime.now(UTC)
+    assert gateway_client(demo, "dynamodb", newest).query(**query)["Count"] == 2
+    carol.page.context.close()
