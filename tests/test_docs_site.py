@@ -1,195 +1,202 @@
-"""The documentation site builds cleanly, and its operations page matches the code.
+"""The documentation site builds cleanly and is self-contained: its diagrams draw offline.
 
 ``mkdocs.yml`` validates every link, anchor and nav entry at warning level and builds with
-``strict: true``, so one broken link fails the build; this test runs that build in CI. The
-operations reference (``docs/reference/operations.md``) is hand-written for readers, so the
-second half of this file derives, from the handler tables and the gateway mappers, what webfed
-actually serves and compares it with the page: an operation added or removed in the code fails
-here until the page says so.
+``strict: true``, so one broken link fails the build; the first test runs that build in CI.
+
+mkdocs-material draws Mermaid diagrams with a global ``mermaid`` and, when the page has none,
+fetches ``mermaid@11`` from unpkg.com, so a site read offline or behind a firewall shows the
+diagrams' source text. The site ships its own copy instead (``docs/vendor/`` installs the pinned
+npm release, ``extra_javascript`` loads it). The last test serves the built site on 127.0.0.1 to
+headless Chromium with every other address refused, and checks that each diagram of
+``docs/concepts.md`` became a drawing.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
-import botocore.session
 import pytest
 
-from webfed.api import cognito_identity, iam, sts
-from webfed.api.context import Auth, OperationTable
-from webfed.errors import WebfedError
-from webfed.gateway.checks import AccessCheck
-from webfed.gateway.dynamodb import (
-    TARGET_PREFIX,
-    DynamoDBRequest,
-    KeySchema,
-    map_dynamodb_request,
-    operation_of,
-)
-from webfed.gateway.s3 import ROUTES, Level, S3Request, S3Route, map_s3_request
-from webfed.gateway.s3_headers import HEADER_KEYS
-
 REPO = Path(__file__).resolve().parent.parent
-OPERATIONS_PAGE = REPO / "docs" / "reference" / "operations.md"
-CONDITION_KEYS_PAGE = REPO / "docs" / "reference" / "condition-keys.md"
+VENDOR = REPO / "docs" / "vendor"
+JAVASCRIPTS = REPO / "docs" / "assets" / "javascripts"
+CHROMIUM = Path("/usr/bin/chromium")
+TIMEOUT_MS = 30_000
 
-# How the page words each level of ``Auth``.
-AUTH_WORDS = {Auth.NONE: "unsigned", Auth.SIGNED: "any credentials", Auth.ADMIN: "administrator"}
+# dist/mermaid.min.js of https://registry.npmjs.org/mermaid/-/mermaid-11.17.2.tgz, the tarball
+# docs/vendor/package-lock.json pins by its sha512. For a new release: bump package.json, run
+# `npm install && npm run vendor` in docs/vendor, and put the new file's sha256 here.
+MERMAID_VERSION = "11.17.2"
+MERMAID_SHA256 = "581ed7d74bd9048d0e3a91363927d72ef22942d7722546b27f7cc29e35390eb8"
 
-# A table row whose first cell is one back-quoted name: "| `GetId` | unsigned | ... |".
-ROW = re.compile(r"^\|\s*`(?P<name>[A-Za-z0-9]+)`\s*\|(?P<rest>.*)$")
 
-
-def test_site_builds_without_a_single_warning(tmp_path: Path) -> None:
-    """``mkdocs build --strict``: every page in the nav, every link and anchor resolves.
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built once with ``mkdocs build --strict``; the build must print no warning.
 
     Never ``--quiet``: it raises mkdocs' log level above WARNING, so warnings are neither
     printed nor counted, and ``--strict`` then passes a site full of broken links.
     """
+    directory = tmp_path_factory.mktemp("docs") / "site"
     environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict",
-         "-f", str(REPO / "mkdocs.yml"), "-d", str(tmp_path / "site")],
+         "-f", str(REPO / "mkdocs.yml"), "-d", str(directory)],
         cwd=REPO, env=environment, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "WARNING" not in output, output
-    assert (tmp_path / "site" / "reference" / "operations" / "index.html").is_file()
+    return directory
 
 
-def _section(heading: str, page: Path = OPERATIONS_PAGE) -> str:
-    """The text of the page's ``## heading`` section, up to the next ``##`` heading."""
-    text = page.read_text(encoding="utf-8")
-    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
-    assert match is not None, f"{page.name} has no '## {heading}' section"
-    return match.group(1)
+def test_site_builds_without_a_single_warning(site: Path) -> None:
+    """Every page in the nav, every link and anchor resolves; the npm installer is left out."""
+    assert (site / "reference" / "operations" / "index.html").is_file()
+    assert (site / "assets" / "javascripts" / "mermaid.min.js").is_file()
+    assert not (site / "vendor").exists()
 
 
-def _rows(heading: str) -> dict[str, list[str]]:
-    """Each table row of a section: its back-quoted name to its other cells."""
-    rows: dict[str, list[str]] = {}
-    for line in _section(heading).splitlines():
-        match = ROW.match(line)
-        if match is None:
-            continue
-        name = match["name"]
-        assert name not in rows, f"{heading}: {name} is listed twice"
-        rows[name] = [cell.strip() for cell in match["rest"].rstrip("|").split("|")]
-    return rows
-
-
-@pytest.mark.parametrize(
-    ("heading", "table"),
-    [
-        ("STS", sts.OPERATIONS),
-        ("IAM", iam.OPERATIONS),
-        ("Cognito Identity", cognito_identity.OPERATIONS),
-    ],
-    ids=["sts", "iam", "cognito-identity"],
-)
-def test_api_operations_and_who_may_call_them(heading: str, table: OperationTable) -> None:
-    rows = _rows(heading)
-    assert sorted(rows) == sorted(table), f"{heading}: the page and the handler table differ"
-    for name, operation in table.items():
-        assert rows[name][0] == AUTH_WORDS[operation.auth], f"{heading}: {name}"
-
-
-def _route_requests(route: S3Route) -> Iterator[S3Request]:
-    """Requests that reach ``route``: plain, as a V2 listing, and as a copy (where S3 has one)."""
-    bucket = None if route.level is Level.SERVICE else "bucket"
-    key = "key" if route.level is Level.OBJECT else None
-    query = {route.subresource: "id"} if route.subresource else {}
-    yield S3Request(route.method, bucket, key, query, {})
-    yield S3Request(route.method, bucket, key, {**query, "list-type": "2"}, {})
-    yield S3Request(route.method, bucket, key, query, {"x-amz-copy-source": "/source/object"})
-
-
-def test_s3_gateway_operations_and_their_actions() -> None:
-    """Every operation name the mapper can produce is listed, with the route's actions."""
-    served = {
-        map_s3_request(request).name for route in ROUTES for request in _route_requests(route)
+def test_pages_load_nothing_from_other_sites(site: Path) -> None:
+    """No page pulls a script, stylesheet or font from another host (links to read are fine)."""
+    remote = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"(?:https?:)?//", re.I)
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 30
+    offending = {
+        page.relative_to(site).as_posix() for page in pages if remote.search(page.read_text())
     }
-    rows = _rows("S3 gateway")
-    assert sorted(rows) == sorted(served), "S3 gateway: the page and webfed.gateway.s3 differ"
-    for route in ROUTES:
-        actions, versioned = rows[route.operation][1], rows[route.operation][2]
-        assert re.findall(r"`([^`]+)`", actions) == list(route.actions), route.operation
-        assert re.findall(r"`([^`]+)`", versioned) == list(route.version_actions or ()), (
-            route.operation
-        )
+    assert not offending, offending
+    concepts = (site / "concepts" / "index.html").read_text(encoding="utf-8")
+    assert '<script src="../assets/javascripts/mermaid.min.js"></script>' in concepts
 
 
-def _dynamodb_operations_served() -> set[str]:
-    """The operations of botocore's DynamoDB model that the gateway's mapper accepts."""
-    model = botocore.session.get_session().get_service_model("dynamodb")
-    served = set()
-    for name in model.operation_names:
-        try:
-            operation_of(TARGET_PREFIX + name)
-        except WebfedError:
-            continue
-        served.add(name)
-    return served
-
-
-def test_dynamodb_gateway_operations() -> None:
-    served = _dynamodb_operations_served()
-    assert "ExecuteStatement" not in served  # PartiQL stays refused, as the page says
-    assert sorted(_rows("DynamoDB gateway")) == sorted(served)
-
-
-def _documented_keys(heading: str) -> set[str]:
-    """The back-quoted condition keys of a section of the condition-keys page."""
-    return set(
-        re.findall(r"`([a-z0-9-]+:[A-Za-z0-9/<>_-]+)`", _section(heading, CONDITION_KEYS_PAGE))
+def test_vendored_mermaid_is_the_pinned_npm_release() -> None:
+    """The committed file is the pinned release's, byte for byte, with its MIT licence beside it."""
+    pinned = json.loads((VENDOR / "package.json").read_text())["devDependencies"]["mermaid"]
+    locked = json.loads((VENDOR / "package-lock.json").read_text())["packages"]
+    assert pinned == MERMAID_VERSION == locked["node_modules/mermaid"]["version"]
+    assert locked["node_modules/mermaid"]["license"] == "MIT"
+    script = (JAVASCRIPTS / "mermaid.min.js").read_bytes()
+    assert hashlib.sha256(script).hexdigest() == MERMAID_SHA256
+    assert script.rstrip().endswith(
+        b'globalThis["mermaid"] = globalThis.__esbuild_esm_mermaid_nm["mermaid"].default;'
     )
+    licence = (JAVASCRIPTS / "mermaid.LICENSE").read_text()
+    assert licence.startswith("The MIT License (MIT)") and "Knut Sveidqvist" in licence
 
 
-def _keys_of(checks: tuple[AccessCheck, ...]) -> set[str]:
-    """The condition keys of some checks, a tag key spelled as the page does (``/<key>``)."""
-    return {re.sub(r"/.*$", "/<key>", key) for check in checks for key in check.context}
+@pytest.fixture(scope="module")
+def served_site(site: Path) -> Iterator[str]:
+    """The built site over HTTP on 127.0.0.1; yields its base URL."""
+
+    class QuietHandler(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            """Not on the test's output: a page view is a dozen requests."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=site))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
-def test_s3_condition_keys_are_documented() -> None:
-    """Every key the S3 mapper sets: listing, version, every header it reads, request tags."""
-    headers = {header: "value" for header, _ in HEADER_KEYS}
-    headers |= {"x-amz-copy-source": "/source/object?versionId=1", "x-amz-tagging": "team=red"}
-    requests = [
-        S3Request("PUT", "bucket", "key", {}, headers),
-        S3Request("GET", "bucket", None, {"prefix": "p/", "delimiter": "/", "max-keys": "5"}, {}),
-        S3Request("GET", "bucket", "key", {"versionId": "1"}, {}),
-    ]
-    produced = set().union(*(_keys_of(map_s3_request(request).checks) for request in requests))
-    assert len(produced) > len(HEADER_KEYS)  # the requests above reached the mapper's keys
-    assert produced <= _documented_keys("S3 gateway")
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(
+                f"{CHROMIUM} is missing; CI installs it (.ci/run: apt-get install chromium)"
+            )
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
-def test_dynamodb_condition_keys_are_documented() -> None:
-    schemas = {"scores": KeySchema("identityId")}
-    value = {"S": "us-east-1:0000"}
-    bodies = {
-        "Query": {
-            "TableName": "scores",
-            "KeyConditionExpression": "identityId = :id",
-            "ExpressionAttributeValues": {":id": value},
-            "Select": "SPECIFIC_ATTRIBUTES",
-            "ProjectionExpression": "score",
-        },
-        "PutItem": {
-            "TableName": "scores",
-            "Item": {"identityId": value},
-            "ReturnValues": "ALL_OLD",
-        },
-    }
-    produced: set[str] = set()
-    for operation, body in bodies.items():
-        request = DynamoDBRequest(operation, body, "us-east-1", "000000000000")
-        produced |= _keys_of(map_dynamodb_request(request, schemas))
-    assert len(produced) == 4  # LeadingKeys, Attributes, Select, ReturnValues
-    assert produced <= _documented_keys("DynamoDB gateway")
+def _mermaid_drawings(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The root element of each ``div.mermaid``'s shadow tree, from a CDP DOM snapshot.
+
+    Material attaches each drawing in a *closed* shadow root, out of reach of the page's own
+    scripts and of Playwright's locators; the DevTools protocol's ``pierce`` still sees it.
+    """
+    attributes = node.get("attributes", [])
+    classes = dict(zip(attributes[::2], attributes[1::2], strict=True)).get("class", "")
+    if node.get("nodeName") == "DIV" and "mermaid" in classes.split():
+        for shadow in node.get("shadowRoots", []):
+            yield from shadow.get("children", [])
+    for child in node.get("children", []) + node.get("shadowRoots", []):
+        yield from _mermaid_drawings(child)
+
+
+def _texts(node: dict[str, Any]) -> Iterator[str]:
+    if node.get("nodeType") == 3:  # a text node
+        yield node.get("nodeValue", "")
+    for child in node.get("children", []):
+        yield from _texts(child)
+
+
+def test_concepts_diagrams_draw_with_no_network_but_the_site(
+    browser: Any, served_site: str
+) -> None:
+    """Each Mermaid fence of concepts.md becomes a sequence-diagram SVG, with the CDN refused."""
+    source = (REPO / "docs" / "concepts.md").read_text(encoding="utf-8")
+    diagrams = source.count("```mermaid\nsequenceDiagram\n")
+    assert diagrams == 3  # AssumeRoleWithWebIdentity, the enhanced flow, the basic flow
+    context = browser.new_context()
+    refused: list[str] = []
+    errors: list[str] = []
+
+    def only_the_site(route: Any) -> None:
+        if route.request.url.startswith(served_site):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    try:
+        context.route("**/*", only_the_site)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(served_site + "concepts/")
+        page.wait_for_function(
+            "n => document.querySelectorAll('div.mermaid').length === n"
+            " && !document.querySelector('pre.mermaid')",
+            arg=diagrams,
+            timeout=TIMEOUT_MS,
+        )
+        snapshot = context.new_cdp_session(page).send(
+            "DOM.getDocument", {"depth": -1, "pierce": True}
+        )
+    finally:
+        context.close()
+    drawings = list(_mermaid_drawings(snapshot["root"]))
+    assert [drawing["nodeName"] for drawing in drawings] == ["svg"] * diagrams
+    for drawing in drawings:
+        attributes = drawing["attributes"]
+        described = dict(zip(attributes[::2], attributes[1::2], strict=True))
+        assert described["aria-roledescription"] == "sequence", described  # not "error"
+    drawn = " ".join(" ".join(_texts(drawing)) for drawing in drawings)
+    for call in ("AssumeRoleWithWebIdentity", "GetCredentialsForIdentity", "GetOpenIdToken"):
+        assert call in drawn
+    assert not errors, errors
+    assert not refused, refused

@@ -1,0 +1,172 @@
+"""The reference pages match the code: operations, who may call them, and condition keys.
+
+``docs/reference/operations.md`` and ``docs/reference/condition-keys.md`` are hand-written for
+readers, so this file derives, from the handler tables and the gateway mappers, what webfed
+actually serves and the keys it sets, and compares them with the pages: an operation or a key
+added or removed in the code fails here until the page says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import botocore.session
+import pytest
+
+from webfed.api import cognito_identity, iam, sts
+from webfed.api.context import Auth, OperationTable
+from webfed.errors import WebfedError
+from webfed.gateway.checks import AccessCheck
+from webfed.gateway.dynamodb import (
+    TARGET_PREFIX,
+    DynamoDBRequest,
+    KeySchema,
+    map_dynamodb_request,
+    operation_of,
+)
+from webfed.gateway.s3 import ROUTES, Level, S3Request, S3Route, map_s3_request
+from webfed.gateway.s3_headers import HEADER_KEYS
+
+REPO = Path(__file__).resolve().parent.parent
+OPERATIONS_PAGE = REPO / "docs" / "reference" / "operations.md"
+CONDITION_KEYS_PAGE = REPO / "docs" / "reference" / "condition-keys.md"
+
+# How the page words each level of ``Auth``.
+AUTH_WORDS = {Auth.NONE: "unsigned", Auth.SIGNED: "any credentials", Auth.ADMIN: "administrator"}
+
+# A table row whose first cell is one back-quoted name: "| `GetId` | unsigned | ... |".
+ROW = re.compile(r"^\|\s*`(?P<name>[A-Za-z0-9]+)`\s*\|(?P<rest>.*)$")
+
+
+def _section(heading: str, page: Path = OPERATIONS_PAGE) -> str:
+    """The text of the page's ``## heading`` section, up to the next ``##`` heading."""
+    text = page.read_text(encoding="utf-8")
+    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match is not None, f"{page.name} has no '## {heading}' section"
+    return match.group(1)
+
+
+def _rows(heading: str) -> dict[str, list[str]]:
+    """Each table row of a section: its back-quoted name to its other cells."""
+    rows: dict[str, list[str]] = {}
+    for line in _section(heading).splitlines():
+        match = ROW.match(line)
+        if match is None:
+            continue
+        name = match["name"]
+        assert name not in rows, f"{heading}: {name} is listed twice"
+        rows[name] = [cell.strip() for cell in match["rest"].rstrip("|").split("|")]
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("heading", "table"),
+    [
+        ("STS", sts.OPERATIONS),
+        ("IAM", iam.OPERATIONS),
+        ("Cognito Identity", cognito_identity.OPERATIONS),
+    ],
+    ids=["sts", "iam", "cognito-identity"],
+)
+def test_api_operations_and_who_may_call_them(heading: str, table: OperationTable) -> None:
+    rows = _rows(heading)
+    assert sorted(rows) == sorted(table), f"{heading}: the page and the handler table differ"
+    for name, operation in table.items():
+        assert rows[name][0] == AUTH_WORDS[operation.auth], f"{heading}: {name}"
+
+
+def _route_requests(route: S3Route) -> Iterator[S3Request]:
+    """Requests that reach ``route``: plain, as a V2 listing, and as a copy (where S3 has one)."""
+    bucket = None if route.level is Level.SERVICE else "bucket"
+    key = "key" if route.level is Level.OBJECT else None
+    query = {route.subresource: "id"} if route.subresource else {}
+    yield S3Request(route.method, bucket, key, query, {})
+    yield S3Request(route.method, bucket, key, {**query, "list-type": "2"}, {})
+    yield S3Request(route.method, bucket, key, query, {"x-amz-copy-source": "/source/object"})
+
+
+def test_s3_gateway_operations_and_their_actions() -> None:
+    """Every operation name the mapper can produce is listed, with the route's actions."""
+    served = {
+        map_s3_request(request).name for route in ROUTES for request in _route_requests(route)
+    }
+    rows = _rows("S3 gateway")
+    assert sorted(rows) == sorted(served), "S3 gateway: the page and webfed.gateway.s3 differ"
+    for route in ROUTES:
+        actions, versioned = rows[route.operation][1], rows[route.operation][2]
+        assert re.findall(r"`([^`]+)`", actions) == list(route.actions), route.operation
+        assert re.findall(r"`([^`]+)`", versioned) == list(route.version_actions or ()), (
+            route.operation
+        )
+
+
+def _dynamodb_operations_served() -> set[str]:
+    """The operations of botocore's DynamoDB model that the gateway's mapper accepts."""
+    model = botocore.session.get_session().get_service_model("dynamodb")
+    served = set()
+    for name in model.operation_names:
+        try:
+            operation_of(TARGET_PREFIX + name)
+        except WebfedError:
+            continue
+        served.add(name)
+    return served
+
+
+def test_dynamodb_gateway_operations() -> None:
+    served = _dynamodb_operations_served()
+    assert "ExecuteStatement" not in served  # PartiQL stays refused, as the page says
+    assert sorted(_rows("DynamoDB gateway")) == sorted(served)
+
+
+def _documented_keys(heading: str) -> set[str]:
+    """The back-quoted condition keys of a section of the condition-keys page."""
+    return set(
+        re.findall(r"`([a-z0-9-]+:[A-Za-z0-9/<>_-]+)`", _section(heading, CONDITION_KEYS_PAGE))
+    )
+
+
+def _keys_of(checks: tuple[AccessCheck, ...]) -> set[str]:
+    """The condition keys of some checks, a tag key spelled as the page does (``/<key>``)."""
+    return {re.sub(r"/.*$", "/<key>", key) for check in checks for key in check.context}
+
+
+def test_s3_condition_keys_are_documented() -> None:
+    """Every key the S3 mapper sets: listing, version, every header it reads, request tags."""
+    headers = {header: "value" for header, _ in HEADER_KEYS}
+    headers |= {"x-amz-copy-source": "/source/object?versionId=1", "x-amz-tagging": "team=red"}
+    requests = [
+        S3Request("PUT", "bucket", "key", {}, headers),
+        S3Request("GET", "bucket", None, {"prefix": "p/", "delimiter": "/", "max-keys": "5"}, {}),
+        S3Request("GET", "bucket", "key", {"versionId": "1"}, {}),
+    ]
+    produced = set().union(*(_keys_of(map_s3_request(request).checks) for request in requests))
+    assert len(produced) > len(HEADER_KEYS)  # the requests above reached the mapper's keys
+    assert produced <= _documented_keys("S3 gateway")
+
+
+def test_dynamodb_condition_keys_are_documented() -> None:
+    schemas = {"scores": KeySchema("identityId")}
+    value = {"S": "us-east-1:0000"}
+    bodies = {
+        "Query": {
+            "TableName": "scores",
+            "KeyConditionExpression": "identityId = :id",
+            "ExpressionAttributeValues": {":id": value},
+            "Select": "SPECIFIC_ATTRIBUTES",
+            "ProjectionExpression": "score",
+        },
+        "PutItem": {
+            "TableName": "scores",
+            "Item": {"identityId": value},
+            "ReturnValues": "ALL_OLD",
+        },
+    }
+    produced: set[str] = set()
+    for operation, body in bodies.items():
+        request = DynamoDBRequest(operation, body, "us-east-1", "000000000000")
+        produced |= _keys_of(map_dynamodb_request(request, schemas))
+    assert len(produced) == 4  # LeadingKeys, Attributes, Select, ReturnValues
+    assert produced <= _documented_keys("DynamoDB gateway")
