@@ -41,11 +41,12 @@ MAX_CLIENT_ID = 255
 MAX_REDIRECT_URI = 2048
 MAX_STATE = 1024
 MAX_NONCE = 512
-#: RFC 6749 Appendix A: client_id, state and the like are VSCHAR (%x20-7E).
-_VSCHAR = re.compile(r"^[\x20-\x7e]*$")
+#: RFC 6749 Appendix A: client_id, state and the like are VSCHAR (%x20-7E). Every pattern is
+#: applied with ``fullmatch``: ``$`` would also match before a final newline.
+_VSCHAR = re.compile(r"[\x20-\x7e]*")
 #: RFC 7636 section 4.2: BASE64URL(SHA256(verifier)) is 43 characters, without padding.
-_S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
-_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
+_S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 _LOOPBACK_NAMES = frozenset({"localhost"})
 #: Builds the error for a failure past the redirection URI's check: (error, description).
 _Fail = Callable[[str, str], "AuthorizationError"]
@@ -86,7 +87,7 @@ def is_loopback_host(host: str) -> bool:
 
 def _split_redirect(uri: str) -> SplitResult:
     """An absolute ``http``/``https`` URI with a host and no fragment (RFC 6749 3.1.2)."""
-    if not uri or len(uri) > MAX_REDIRECT_URI or not _VSCHAR.match(uri) or " " in uri:
+    if not uri or len(uri) > MAX_REDIRECT_URI or not _VSCHAR.fullmatch(uri) or " " in uri:
         raise UnsafeRedirect("redirect_uri must be an absolute http(s) URL")
     try:
         parts = urlsplit(uri)
@@ -170,7 +171,7 @@ def _client_id(params: Mapping[str, str], repeated: frozenset[str]) -> str:
     client_id = params.get("client_id", "")
     if "client_id" in repeated or not client_id:
         raise UnsafeRedirect("client_id is required, once")
-    if len(client_id) > MAX_CLIENT_ID or not _VSCHAR.match(client_id):
+    if len(client_id) > MAX_CLIENT_ID or not _VSCHAR.fullmatch(client_id):
         raise UnsafeRedirect(f"client_id must be 1 to {MAX_CLIENT_ID} printable ASCII characters")
     return client_id
 
@@ -205,14 +206,14 @@ def parse_authorization_request(
         raise fail("invalid_request", "PKCE is required: code_challenge is missing")
     if method != CODE_CHALLENGE_METHOD:
         raise fail("invalid_request", "code_challenge_method must be S256 (plain is refused)")
-    if not _S256_CHALLENGE.match(challenge):
+    if not _S256_CHALLENGE.fullmatch(challenge):
         raise fail("invalid_request", "code_challenge must be 43 base64url characters (S256)")
     hint = params.get("login_hint")
     return AuthorizationRequest(client_id, redirect_uri, scope, state, nonce, challenge, hint)
 
 
 def _printable(value: str, limit: int) -> bool:
-    return len(value) <= limit and _VSCHAR.match(value) is not None
+    return len(value) <= limit and _VSCHAR.fullmatch(value) is not None
 
 
 def _check_unsupported(params: Mapping[str, str], fail: _Fail) -> None:
@@ -235,7 +236,7 @@ def _granted_scope(text: str, fail: _Fail) -> tuple[str, ...]:
     """The supported scopes requested, in a fixed order; others are ignored (RFC 6749 3.3
     lets the server grant fewer than requested; the token response says which)."""
     requested = text.split(" ") if text else []
-    if any(not _SCOPE_TOKEN.match(item) for item in requested):
+    if any(not _SCOPE_TOKEN.fullmatch(item) for item in requested):
         raise fail("invalid_scope", "scope is a space-separated list of scope tokens")
     if "openid" not in requested:
         raise fail("invalid_scope", "scope must include openid")

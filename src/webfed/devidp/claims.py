@@ -36,14 +36,14 @@ ID_TOKEN_LIFETIME = timedelta(hours=1)
 MAX_CLAIMS_BYTES = 4096
 RESERVED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "iat", "nbf", "nonce", "auth_time"})
 EMAIL_DOMAIN = "dev.invalid"
-_USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_USERNAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def check_username(text: str) -> str:
     """A user name: 1 to 64 letters, digits, ``.``, ``_`` or ``-`` (it becomes ``sub`` and
     the local part of an e-mail address, so nothing that needs quoting in either)."""
     name = text.strip()
-    if not _USERNAME.match(name):
+    if not _USERNAME.fullmatch(name):
         raise ValueError("a user name is 1 to 64 letters, digits, '.', '_' or '-'")
     return name
 

@@ -53,7 +53,7 @@ _CODE_ID_BYTES = 16
 _CODE_INFO = b"webfed/v1/dev-idp/authorization-code"
 _ACCESS_INFO = b"webfed/v1/dev-idp/access-token"
 #: RFC 7636 section 4.1: 43 to 128 unreserved characters.
-_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
+_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 #: Far above any code or access token this module makes; longer input is not even decoded.
 _MAX_SEALED_CHARS = 16384
 
@@ -73,7 +73,7 @@ def _b64url_decode(text: str) -> bytes | None:
 
 def verify_code_verifier(verifier: str, challenge: str) -> bool:
     """Whether ``verifier`` is well formed and hashes to the S256 ``challenge``."""
-    if not _VERIFIER.match(verifier):
+    if not _VERIFIER.fullmatch(verifier):
         return False
     computed = _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
     return hmac.compare_digest(computed.encode("ascii"), challenge.encode("ascii"))

@@ -92,6 +92,8 @@ def test_allowed_redirects(uri: str) -> None:
         "/relative/cb",
         "http://127.0.0.1:99999/cb",
         "http://127.0.0.1/c b",
+        "http://127.0.0.1:5173/cb\n",  # a regular expression's $ matches before a final \n
+        "http://127.0.0.1:5173/c\tb",  # urlsplit silently drops tabs and newlines
         "",
     ],
 )
@@ -115,8 +117,20 @@ def test_a_bad_listed_uri_is_a_settings_error() -> None:
         ({"redirect_uri": None}, frozenset()),
         ({}, frozenset({"redirect_uri"})),
         ({"redirect_uri": "https://evil.example/cb"}, frozenset()),
+        ({"client_id": "web\n"}, frozenset()),
+        ({"redirect_uri": REDIRECT + "\n"}, frozenset()),
     ],
-    ids=["no-client", "control-char", "long-client", "two-clients", "no-uri", "two-uris", "evil"],
+    ids=[
+        "no-client",
+        "control-char",
+        "long-client",
+        "two-clients",
+        "no-uri",
+        "two-uris",
+        "evil",
+        "client-final-newline",
+        "uri-final-newline",
+    ],
 )
 def test_shown_on_the_page(overrides: dict[str, str | None], repeated: frozenset[str]) -> None:
     with pytest.raises(UnsafeRedirect):
@@ -135,6 +149,7 @@ def test_shown_on_the_page(overrides: dict[str, str | None], repeated: frozenset
         ({"scope": None}, frozenset(), "invalid_scope"),
         ({"scope": "profile"}, frozenset(), "invalid_scope"),
         ({"scope": 'openid "quoted"'}, frozenset(), "invalid_scope"),
+        ({"scope": "openid email\n"}, frozenset(), "invalid_scope"),
         ({"nonce": ""}, frozenset(), "invalid_request"),
         ({"nonce": "n" * 513}, frozenset(), "invalid_request"),
         ({"code_challenge": None}, frozenset(), "invalid_request"),
@@ -142,6 +157,8 @@ def test_shown_on_the_page(overrides: dict[str, str | None], repeated: frozenset
         ({"code_challenge_method": "plain"}, frozenset(), "invalid_request"),
         ({"code_challenge": "short"}, frozenset(), "invalid_request"),
         ({"code_challenge": RFC_CHALLENGE[:-1] + "="}, frozenset(), "invalid_request"),
+        ({"code_challenge": RFC_CHALLENGE + "\n"}, frozenset(), "invalid_request"),
+        ({"nonce": "n1\n"}, frozenset(), "invalid_request"),
         ({}, frozenset({"scope"}), "invalid_request"),
     ],
     ids=[
@@ -154,6 +171,7 @@ def test_shown_on_the_page(overrides: dict[str, str | None], repeated: frozenset
         "no-scope",
         "no-openid",
         "bad-scope-token",
+        "scope-final-newline",
         "empty-nonce",
         "long-nonce",
         "no-challenge",
@@ -161,6 +179,8 @@ def test_shown_on_the_page(overrides: dict[str, str | None], repeated: frozenset
         "plain",
         "short-challenge",
         "padded-challenge",
+        "challenge-final-newline",
+        "nonce-final-newline",
         "repeated-scope",
     ],
 )
@@ -173,9 +193,10 @@ def test_redirected_errors(
     assert caught.value.redirect_uri == REDIRECT and caught.value.state == "abc"
 
 
-def test_a_malformed_state_is_not_echoed() -> None:
+@pytest.mark.parametrize("state", ["line\nbreak", "final newline\n", "x" * 1025])
+def test_a_malformed_state_is_not_echoed(state: str) -> None:
     with pytest.raises(AuthorizationError) as caught:
-        _parse(_params(state="line\nbreak"))
+        _parse(_params(state=state))
     assert caught.value.state is None
     location = caught.value.redirect("http://127.0.0.1:8700/dev-idp")
     assert "state" not in parse_qs(urlsplit(location).query)
