@@ -11,6 +11,7 @@ page's winning; neither may set the claims the provider itself vouches for
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import timedelta
@@ -52,6 +53,15 @@ def _no_constants(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_number(text: str) -> float:
+    """JSON has no infinity (RFC 8259 section 6): ``1e400`` would become ``Infinity``, which
+    no JSON parser reading the ID token accepts."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text} is out of range")
+    return value
+
+
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     result: dict[str, object] = {}
     for key, value in pairs:
@@ -69,7 +79,12 @@ def parse_extra_claims(text: str, *, source: str = "claims") -> Claims:
     if len(text.encode("utf-8")) > MAX_CLAIMS_BYTES:
         raise ValueError(f"{source} may be at most {MAX_CLAIMS_BYTES} bytes of JSON")
     try:
-        value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constants)
+        value = json.loads(
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_constant=_no_constants,
+            parse_float=_finite_number,
+        )
     except RecursionError:
         raise ValueError(f"{source} is nested too deeply") from None
     except ValueError as error:

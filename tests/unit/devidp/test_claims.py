@@ -53,12 +53,26 @@ def test_reserved_claims_are_refused(claim: str) -> None:
         ("{nope", "not valid JSON"),
         ('{"a": NaN}', "not valid JSON"),
         ('{"a": Infinity}', "not valid JSON"),
+        ('{"a": 1e400}', "not valid JSON"),
+        ('{"a": [-1E+999]}', "not valid JSON"),
         ('{"a": 1, "a": 2}', "given twice"),
         ('{"a": {"b": 1, "b": 2}}', "given twice"),
         ('{"a": ' + "[" * 2000 + "]" * 2000 + "}", "at most|nested too deeply"),
         (json.dumps({"a": "x" * MAX_CLAIMS_BYTES}), "at most"),
     ],
-    ids=["array", "string", "syntax", "nan", "infinity", "repeat", "nested-repeat", "deep", "big"],
+    ids=[
+        "array",
+        "string",
+        "syntax",
+        "nan",
+        "infinity",
+        "overflow",
+        "negative-overflow",
+        "repeat",
+        "nested-repeat",
+        "deep",
+        "big",
+    ],
 )
 def test_malformed_extra_claims(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
