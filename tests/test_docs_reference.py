@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import botocore.session
+import click
 import pytest
 
 from webfed.api import cognito_identity, iam, sts
 from webfed.api.context import Auth, OperationTable
+from webfed.cli import main
 from webfed.errors import WebfedError
 from webfed.gateway.checks import AccessCheck
 from webfed.gateway.dynamodb import (
@@ -28,10 +30,12 @@ from webfed.gateway.dynamodb import (
 )
 from webfed.gateway.s3 import ROUTES, Level, S3Request, S3Route, map_s3_request
 from webfed.gateway.s3_headers import HEADER_KEYS
+from webfed.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 OPERATIONS_PAGE = REPO / "docs" / "reference" / "operations.md"
 CONDITION_KEYS_PAGE = REPO / "docs" / "reference" / "condition-keys.md"
+CONFIGURATION_PAGE = REPO / "docs" / "configuration.md"
 
 # How the page words each level of ``Auth``.
 AUTH_WORDS = {Auth.NONE: "unsigned", Auth.SIGNED: "any credentials", Auth.ADMIN: "administrator"}
@@ -40,11 +44,14 @@ AUTH_WORDS = {Auth.NONE: "unsigned", Auth.SIGNED: "any credentials", Auth.ADMIN:
 ROW = re.compile(r"^\|\s*`(?P<name>[A-Za-z0-9]+)`\s*\|(?P<rest>.*)$")
 
 
-def _section(heading: str, page: Path = OPERATIONS_PAGE) -> str:
-    """The text of the page's ``## heading`` section, up to the next ``##`` heading."""
+def _section(heading: str, page: Path = OPERATIONS_PAGE, level: int = 2) -> str:
+    """The text of the page's ``## heading`` section (``###`` for level 3), up to the next
+    heading of that level or above."""
     text = page.read_text(encoding="utf-8")
-    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
-    assert match is not None, f"{page.name} has no '## {heading}' section"
+    hashes = "#" * level
+    pattern = rf"^{hashes} {re.escape(heading)}\n(.*?)(?=^#{{1,{level}}} |\Z)"
+    match = re.search(pattern, text, re.M | re.S)
+    assert match is not None, f"{page.name} has no '{hashes} {heading}' section"
     return match.group(1)
 
 
@@ -170,3 +177,59 @@ def test_dynamodb_condition_keys_are_documented() -> None:
         produced |= _keys_of(map_dynamodb_request(request, schemas))
     assert len(produced) == 4  # LeadingKeys, Attributes, Select, ReturnValues
     assert produced <= _documented_keys("DynamoDB gateway")
+
+
+# A settings row: "| `port` | `--port` | `8700` | the port to listen on |".
+SETTINGS_ROW = re.compile(r"^\|\s*`(?P<name>[a-z0-9_]+)`\s*\|(?P<rest>.*)$")
+
+
+def _settings_rows() -> dict[str, tuple[list[str], str]]:
+    """The settings table of configuration.md: each setting to (its flags, its default cell)."""
+    rows: dict[str, tuple[list[str], str]] = {}
+    for line in _section("`settings:`", CONFIGURATION_PAGE, level=3).splitlines():
+        match = SETTINGS_ROW.match(line)
+        if match is None:
+            continue
+        cells = [cell.strip() for cell in match["rest"].rstrip("|").split("|")]
+        assert match["name"] not in rows, f"settings: {match['name']} is listed twice"
+        rows[match["name"]] = (re.findall(r"`(--[a-z-]+)`", cells[0]), cells[1])
+    return rows
+
+
+def _spelled(value: object) -> str:
+    """A default as the page writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def test_every_setting_is_in_the_configuration_reference_with_its_default() -> None:
+    rows = _settings_rows()
+    assert sorted(rows) == sorted(Settings.model_fields), "configuration.md and Settings differ"
+    for name, field in Settings.model_fields.items():
+        default, cell = field.default, rows[name][1]
+        if default is None:
+            assert not cell.startswith("`"), f"{name}: no default in the code, {cell} on the page"
+        elif default == "":
+            assert cell.startswith("empty"), f"{name}: {cell}"
+        else:
+            written = re.match(r"`([^`]*)`", cell)
+            assert written is not None, f"{name}: {cell}"
+            if isinstance(default, Path):
+                assert Path(written[1]) == default, name
+            else:
+                assert written[1] == _spelled(default), f"{name}: {written[1]} != {default!r}"
+
+
+def test_the_settings_flags_are_webfed_serves() -> None:
+    """Each flag on the page is ``webfed serve``'s for that setting, and every flag is there."""
+    serve = main.commands["serve"]
+    flags_of = {
+        parameter.name: list(parameter.opts)
+        for parameter in serve.params
+        if isinstance(parameter, click.Option) and parameter.name != "help"
+    }
+    documented = {name: flags for name, (flags, _) in _settings_rows().items() if flags}
+    assert flags_of == documented
