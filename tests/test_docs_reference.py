@@ -1,9 +1,11 @@
-"""The reference pages match the code: operations, who may call them, and condition keys.
+"""The reference pages match the code: operations, condition keys, settings and flags.
 
 ``docs/reference/operations.md`` and ``docs/reference/condition-keys.md`` are hand-written for
 readers, so this file derives, from the handler tables and the gateway mappers, what webfed
 actually serves and the keys it sets, and compares them with the pages: an operation or a key
-added or removed in the code fails here until the page says so.
+added or removed in the code fails here until the page says so. Likewise the settings table of
+``docs/configuration.md`` against :class:`webfed.settings.Settings` and ``webfed serve``'s
+flags, and every ``webfed <command> --flag`` written anywhere in docs/ against the command line.
 """
 
 from __future__ import annotations
@@ -233,3 +235,41 @@ def test_the_settings_flags_are_webfed_serves() -> None:
     }
     documented = {name: flags for name, (flags, _) in _settings_rows().items() if flags}
     assert flags_of == documented
+
+
+# "webfed" then up to two subcommand words and the rest of the line, in prose or code; a
+# backslash-continued shell line is joined first. A table cell ends at "|".
+COMMAND_LINE = re.compile(r"(?:^|[\s`(/])webfed ((?:[a-z][a-z0-9-]*\s+){0,2}[^`\n|]*)")
+FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
+
+
+def _command_of(words: list[str]) -> tuple[click.Command, list[str]]:
+    """The deepest ``webfed`` subcommand the words name, and those words."""
+    command: click.Command = main
+    path: list[str] = []
+    for word in words:
+        if not isinstance(command, click.Group) or word not in command.commands:
+            break
+        command = command.commands[word]
+        path.append(word)
+    return command, path
+
+
+def test_command_lines_in_the_docs_use_real_flags() -> None:
+    """Every ``--flag`` after ``webfed <command>`` anywhere in docs/ is one that command has."""
+    checked, unknown = 0, []
+    for page in sorted((REPO / "docs").rglob("*.md")):
+        if "vendor" in page.relative_to(REPO / "docs").parts:
+            continue
+        text = re.sub(r"\\\n\s*", " ", page.read_text(encoding="utf-8"))
+        for match in COMMAND_LINE.finditer(text):
+            command, path = _command_of(match[1].split())
+            if not path:
+                continue
+            known = {"--help"}.union(*(p.opts + p.secondary_opts for p in command.params))
+            for flag in FLAG.findall(match[1]):
+                checked += 1
+                if flag not in known:
+                    unknown.append(f"{page.name}: webfed {' '.join(path)} {flag}")
+    assert checked > 50  # the pattern still finds the docs' command lines
+    assert not unknown, unknown
