@@ -12,8 +12,10 @@ import base64
 import hashlib
 import json
 import secrets
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -31,6 +33,7 @@ CLIENT_ID = "game-web"
 REDIRECT = "http://127.0.0.1:5173/callback?from=dev"
 LISTED_REDIRECT = "https://game.example.test/after-sign-in"
 DEFAULT_CLAIMS = {"team": "blue", "groups": ["players"]}
+BODY_TIMEOUT = 2
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +50,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebfedServer]:
             "WEBFED_ISSUER_ALLOWED_NETWORKS": "127.0.0.0/8",
             "WEBFED_DEV_IDP_CLAIMS": json.dumps(DEFAULT_CLAIMS),
             "WEBFED_DEV_IDP_REDIRECT_URIS": LISTED_REDIRECT,
+            # Short, so that the slow-body test waits little (the default is 30 seconds).
+            "WEBFED_REQUEST_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT),
         },
     )
     instance.start()
@@ -254,6 +259,47 @@ def test_token_requests_refused(issuer: str, form: dict[str, str], error: str) -
 def test_token_endpoint_needs_a_form(issuer: str) -> None:
     response = httpx.post(f"{issuer}/token", json={"grant_type": "authorization_code"})
     assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
+
+
+def _partial_post(url: str, path: str, wait: float) -> bytes:
+    """A form POST that declares 100 bytes and sends 3: what answers within ``wait`` seconds."""
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    assert host is not None and port is not None
+    with socket.create_connection((host, port), timeout=wait) as connection:
+        connection.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n"
+            "\r\na=b".encode("ascii")
+        )
+        try:
+            return connection.recv(4096)
+        except TimeoutError:
+            return b""
+
+
+@pytest.mark.parametrize("path", ["/dev-idp/token", "/dev-idp/authorize"])
+def test_a_body_that_never_arrives_times_out(server: WebfedServer, path: str) -> None:
+    """The forms are read within ``request_body_timeout_seconds``, as AWS calls are."""
+    started = time.monotonic()
+    answer = _partial_post(server.url, path, BODY_TIMEOUT + 10)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+    assert time.monotonic() - started < BODY_TIMEOUT + 5
+
+
+def test_a_client_gone_mid_body_is_not_a_server_error(server: WebfedServer) -> None:
+    host, port = urlsplit(server.url).hostname, urlsplit(server.url).port
+    assert host is not None and port is not None
+    for path in ("/dev-idp/token", "/dev-idp/authorize"):
+        with socket.create_connection((host, port)) as connection:
+            connection.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: {host}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n"
+                "\r\na=b".encode("ascii")
+            )
+            time.sleep(0.2)
+    time.sleep(0.5)
+    assert httpx.get(f"{server.url}/healthz").status_code == 200
+    assert "Traceback" not in server.log() and "ClientDisconnect" not in server.log()
 
 
 @pytest.mark.parametrize(

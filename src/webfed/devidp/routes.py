@@ -14,11 +14,12 @@ involved anywhere, so no credentials are allowed across origins.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -58,11 +59,16 @@ _FORM_FIELDS = frozenset({"username", "claims", "decision"})
 
 
 class _BadForm(ValueError):
-    """The body is not a form this endpoint reads (wrong type, too large, not decodable)."""
+    """The body is not a form this endpoint reads (wrong type, too large, not decodable, late)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
-async def _read_form(request: Request) -> list[tuple[str, str]]:
-    """The ``application/x-www-form-urlencoded`` body's pairs, at most 64 KiB of them."""
+async def _read_form(request: Request, timeout: float) -> list[tuple[str, str]]:
+    """The ``application/x-www-form-urlencoded`` body's pairs: at most 64 KiB, arriving within
+    ``timeout`` seconds (``request_body_timeout_seconds``, as for AWS calls)."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != _FORM:
         raise _BadForm(f"the body must be {_FORM}")
@@ -70,10 +76,16 @@ async def _read_form(request: Request) -> list[tuple[str, str]]:
     if declared.isdigit() and int(declared) > _MAX_FORM_BYTES:
         raise _BadForm("the body is too large")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > _MAX_FORM_BYTES:
-            raise _BadForm("the body is too large")
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > _MAX_FORM_BYTES:
+                    raise _BadForm("the body is too large")
+    except TimeoutError:
+        raise _BadForm(f"the body did not arrive within {timeout:g} seconds", 408) from None
+    except ClientDisconnect:  # nobody reads the answer; it only keeps the error log clean
+        raise _BadForm("the client disconnected before sending the body") from None
     try:
         text = bytes(body).decode("utf-8")
     except UnicodeDecodeError:
@@ -101,9 +113,14 @@ def _json(body: object, status: int = 200, headers: dict[str, str] | None = None
     return Response(content, status_code=status, media_type=_JSON, headers=headers)
 
 
-def _token_error(error: str, description: str) -> Response:
+def _token_error(error: str, description: str, status: int = 400) -> Response:
     body = {"error": error, "error_description": description}
-    return _json(body, 400, {**_CORS, **_NO_STORE})
+    return _json(body, status, {**_CORS, **_NO_STORE})
+
+
+def _body_timeout(request: Request) -> float:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.settings.request_body_timeout_seconds
 
 
 class _Endpoints:
@@ -133,12 +150,12 @@ class _Endpoints:
         id or redirection URI is shown on the page, any other error goes back to the client."""
         try:
             pairs = (
-                await _read_form(request)
+                await _read_form(request, _body_timeout(request))
                 if request.method == "POST"
                 else _parse_pairs(request.url.query)
             )
         except _BadForm as error:
-            return _html(error_page(str(error)), 400)
+            return _html(error_page(str(error)), error.status)
         form = {name: value for name, value in pairs if name in _FORM_FIELDS}
         params, repeated = single_values(pair for pair in pairs if pair[0] not in _FORM_FIELDS)
         try:
@@ -187,9 +204,9 @@ class _Endpoints:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=_PREFLIGHT)
         try:
-            params, repeated = single_values(await _read_form(request))
+            params, repeated = single_values(await _read_form(request, _body_timeout(request)))
         except _BadForm as error:
-            return _token_error("invalid_request", str(error))
+            return _token_error("invalid_request", str(error), error.status)
         try:
             token_request = _token_request(params, repeated)
             runtime: Runtime = request.app.state.runtime
