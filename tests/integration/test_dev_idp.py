@@ -261,6 +261,27 @@ def test_token_endpoint_needs_a_form(issuer: str) -> None:
     assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
 
 
+def test_client_authentication_is_refused_with_401(issuer: str) -> None:
+    """RFC 6749 section 5.2: a client that authenticated with the Authorization header gets
+    401 and a challenge; this provider's clients are public (``none``), so any such try fails
+    rather than its secret being silently ignored."""
+    verifier, challenge = _pkce()
+    code = _code(issuer, challenge)
+    data = {"grant_type": "authorization_code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT}
+    response = httpx.post(
+        f"{issuer}/token",
+        data={**data, "code": code, "code_verifier": verifier},
+        auth=(CLIENT_ID, "s3cret-value"),
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert response.headers["www-authenticate"].startswith("Basic ")
+    assert response.headers["cache-control"] == "no-store"
+    assert "s3cret-value" not in response.text
+    # Refused before the code is looked at: it still works without the header.
+    assert _token(issuer, code=code, code_verifier=verifier).status_code == 200
+
+
 def _partial_post(url: str, path: str, wait: float) -> bytes:
     """A form POST that declares 100 bytes and sends 3: what answers within ``wait`` seconds."""
     host, port = urlsplit(url).hostname, urlsplit(url).port
@@ -343,6 +364,20 @@ def test_unsafe_requests_are_shown_not_redirected(
     assert "location" not in response.headers
     assert "NOT for production" in response.text
     assert "attacker.example" not in response.text.split('id="problem"')[0]
+
+
+def test_authorization_request_by_post(issuer: str) -> None:
+    """OpenID Connect Core 3.1.2.1: the authorization endpoint takes the request by POST too;
+    with none of the sign-in form's fields, that is the sign-in page, not an error."""
+    params = _authorize_params(_pkce()[1], login_hint="dora")
+    page = httpx.post(f"{issuer}/authorize", data=params)
+    assert page.status_code == 200, page.text
+    form = _Form()
+    form.feed(page.text)
+    assert {"username", "claims", "sign-in", "dev-idp-banner"} <= form.ids
+    assert "problem" not in form.ids
+    assert form.fields["state"] == params["state"] and 'value="dora"' in page.text
+    assert page.headers["x-frame-options"] == "DENY"
 
 
 def test_listed_redirect_uri_is_allowed(issuer: str) -> None:

@@ -3,8 +3,11 @@
 - ``GET  /dev-idp/.well-known/openid-configuration``: discovery (OpenID Connect Discovery 1.0);
 - ``GET  /dev-idp/jwks.json``: the public key (RFC 7517 section 5);
 - ``GET  /dev-idp/authorize``: the sign-in page for an authorization request;
-- ``POST /dev-idp/authorize``: the page's form: a code, by a 303 to the redirection URI;
-- ``POST /dev-idp/token``: code + PKCE verifier for tokens (RFC 6749 4.1.3, RFC 7636 4.5);
+- ``POST /dev-idp/authorize``: the page's form: a code, by a 303 to the redirection URI; or,
+  with none of the form's own fields, an authorization request sent as a form (OpenID Connect
+  Core 1.0 section 3.1.2.1): the sign-in page, as for ``GET``;
+- ``POST /dev-idp/token``: code + PKCE verifier for tokens (RFC 6749 4.1.3, RFC 7636 4.5),
+  public clients only: an ``Authorization`` header is refused (401, RFC 6749 section 5.2);
 - ``GET|POST /dev-idp/userinfo``: the user's claims for the access token.
 
 Discovery, JWK Set, token and userinfo answer any origin (``Access-Control-Allow-Origin: *``,
@@ -113,9 +116,11 @@ def _json(body: object, status: int = 200, headers: dict[str, str] | None = None
     return Response(content, status_code=status, media_type=_JSON, headers=headers)
 
 
-def _token_error(error: str, description: str, status: int = 400) -> Response:
+def _token_error(
+    error: str, description: str, status: int = 400, headers: dict[str, str] | None = None
+) -> Response:
     body = {"error": error, "error_description": description}
-    return _json(body, status, {**_CORS, **_NO_STORE})
+    return _json(body, status, {**_CORS, **_NO_STORE, **(headers or {})})
 
 
 def _body_timeout(request: Request) -> float:
@@ -164,7 +169,7 @@ class _Endpoints:
             return _html(error_page(str(error)), 400)
         except AuthorizationError as error:
             return _see_other(error.redirect(self.provider.issuer))
-        if request.method == "GET":
+        if request.method == "GET" or not form:  # a request by POST (OpenID Connect 3.1.2.1)
             hint = parsed.login_hint or ""
             page = sign_in_page(parsed, action=self._action(), username=hint)
             return _html(page, 200)
@@ -203,6 +208,14 @@ class _Endpoints:
     async def token(self, request: Request) -> Response:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=_PREFLIGHT)
+        if "authorization" in request.headers:
+            return _token_error(
+                "invalid_client",
+                "clients of this provider are public (token_endpoint_auth_method none): "
+                "send client_id in the body and no Authorization header",
+                401,
+                {"WWW-Authenticate": 'Basic realm="dev-idp"'},
+            )
         try:
             params, repeated = single_values(await _read_form(request, _body_timeout(request)))
         except _BadForm as error:
