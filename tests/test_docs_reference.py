@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import botocore.session
@@ -20,7 +21,13 @@ import pytest
 
 from webfed.api import cognito_identity, iam, sts
 from webfed.api.context import Auth, OperationTable
+from webfed.api.sts.denials import _request_context as trust_request_context
+from webfed.api.sts.web_identity import trust_context
 from webfed.cli import main
+from webfed.core.oidc.json_values import parse_json_object
+from webfed.core.oidc.result import ValidatedToken
+from webfed.core.oidc.session_claims import SessionClaims
+from webfed.core.policy.principals import WebIdentityPrincipal
 from webfed.errors import WebfedError
 from webfed.gateway.checks import AccessCheck
 from webfed.gateway.dynamodb import (
@@ -154,6 +161,59 @@ def test_s3_condition_keys_are_documented() -> None:
     produced = set().union(*(_keys_of(map_s3_request(request).checks) for request in requests))
     assert len(produced) > len(HEADER_KEYS)  # the requests above reached the mapper's keys
     assert produced <= _documented_keys("S3 gateway")
+
+
+def _exchanged_token(issuer: str) -> ValidatedToken:
+    """A token as validation leaves it: two audiences with ``azp``, ``amr``, session tags, a
+    source identity, and claims beyond the standard ones (a list, a number, an object)."""
+    claims = parse_json_object(
+        b'{"iss": "%s", "sub": "user-1", "aud": ["app", "other"], "azp": "app", "amr": ["pwd"],'
+        b' "exp": 2000000000, "groups": ["players"], "age": 30, "address": {"country": "FR"}}'
+        % issuer.encode()
+    )
+    return ValidatedToken(
+        issuer=issuer, subject="user-1", audience="app", audiences=("app", "other"),
+        authorized_party="app", amr=("pwd",), issued_at=None, expires_at=2_000_000_000,
+        not_before=None, claims=claims,
+        session=SessionClaims({"team": "red"}, ("team",), "alice"),
+        key_id=None, algorithm="RS256", fingerprint="0" * 16,
+    )  # fmt: skip
+
+
+def _trust_policy_keys(issuer: str, prefix: str) -> set[str]:
+    """The keys a trust policy sees on AssumeRoleWithWebIdentity, spelled as the page does."""
+    keys = trust_context(_exchanged_token(issuer), "session", "192.0.2.1")
+    # What the trust evaluation sees: the principal's keys, the time keys, then those above.
+    context = trust_request_context(WebIdentityPrincipal(prefix), keys, datetime.now(UTC))
+    standard = {"aud", "sub", "amr", "azp", "oaud"}
+    spelled = set()
+    for key in context:
+        if key.startswith(f"{prefix}:"):
+            claim = key.removeprefix(f"{prefix}:")
+            if prefix == "accounts.google.com" and claim in ("aud", "oaud"):
+                spelled.add(key)
+            else:
+                spelled.add(f"<p>:{claim}" if claim in standard else "<p>:<claim>")
+        else:
+            spelled.add(re.sub(r"/.*$", "/<key>", key))
+    return spelled
+
+
+def _documented_names(heading: str) -> set[str]:
+    """Every back-quoted key of a section's table rows (first cell), lowercased."""
+    names = set()
+    for line in _section(heading, CONDITION_KEYS_PAGE).splitlines():
+        if line.startswith("| `"):
+            names.update(name.lower() for name in re.findall(r"`([^`]+)`", line.split("|")[1]))
+    return names
+
+
+def test_trust_policy_keys_of_the_exchange_are_documented() -> None:
+    """What STS puts in a trust evaluation, for Google and any other issuer, is on the page."""
+    produced = _trust_policy_keys("https://accounts.google.com", "accounts.google.com")
+    produced |= _trust_policy_keys("https://idp.example.com/realms/r", "idp.example.com/realms/r")
+    documented = _documented_names("Trust policies: `AssumeRoleWithWebIdentity`")
+    assert {key.lower() for key in produced} == documented
 
 
 def test_dynamodb_condition_keys_are_documented() -> None:
