@@ -14,12 +14,14 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import botocore.session
 import click
 import pytest
 
 from webfed.api import cognito_identity, iam, sts
+from webfed.api.cognito_identity.exchange import _trust_keys as pool_trust_keys
 from webfed.api.context import Auth, OperationTable
 from webfed.api.sts.denials import _request_context as trust_request_context
 from webfed.api.sts.web_identity import trust_context
@@ -214,6 +216,21 @@ def test_trust_policy_keys_of_the_exchange_are_documented() -> None:
     produced |= _trust_policy_keys("https://idp.example.com/realms/r", "idp.example.com/realms/r")
     documented = _documented_names("Trust policies: `AssumeRoleWithWebIdentity`")
     assert {key.lower() for key in produced} == documented
+
+
+def test_trust_policy_keys_of_identity_pools_are_documented() -> None:
+    """What GetCredentialsForIdentity puts in a trust evaluation (the pool's tags included)."""
+    pool = "cognito-identity.amazonaws.com"
+    keys = pool_trust_keys(
+        SimpleNamespace(source_ip="192.0.2.1"),
+        SimpleNamespace(pool_id="us-east-1:00000000-0000-4000-8000-000000000001"),
+        SimpleNamespace(identity_id="us-east-1:00000000-0000-4000-8000-000000000002"),
+        ["authenticated", "accounts.google.com"],
+        {"team": "red"},
+    )
+    context = trust_request_context(WebIdentityPrincipal(pool), keys, datetime.now(UTC))
+    produced = {re.sub(r"/.*$", "/<key>", key) for key in context}
+    assert produced == _documented_names("Trust policies: identity pools")
 
 
 def test_dynamodb_condition_keys_are_documented() -> None:
