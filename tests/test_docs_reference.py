@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -25,11 +25,15 @@ from webfed.api.cognito_identity.exchange import _trust_keys as pool_trust_keys
 from webfed.api.context import Auth, OperationTable
 from webfed.api.sts.denials import _request_context as trust_request_context
 from webfed.api.sts.web_identity import trust_context
+from webfed.authorize import RequestFacts, session_context_keys, session_principal
+from webfed.authorize import _request_keys as request_keys
 from webfed.cli import main
+from webfed.core.credentials import SessionContext, WebIdentity
 from webfed.core.oidc.json_values import parse_json_object
 from webfed.core.oidc.result import ValidatedToken
 from webfed.core.oidc.session_claims import SessionClaims
 from webfed.core.policy.principals import WebIdentityPrincipal
+from webfed.core.policy.request import principal_context
 from webfed.errors import WebfedError
 from webfed.gateway.checks import AccessCheck
 from webfed.gateway.dynamodb import (
@@ -231,6 +235,24 @@ def test_trust_policy_keys_of_identity_pools_are_documented() -> None:
     context = trust_request_context(WebIdentityPrincipal(pool), keys, datetime.now(UTC))
     produced = {re.sub(r"/.*$", "/<key>", key) for key in context}
     assert produced == _documented_names("Trust policies: identity pools")
+
+
+def test_keys_of_every_signed_request_are_documented() -> None:
+    """A web identity session's keys on a signed request (tags and source identity included)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    session = SessionContext(
+        account_id="000000000000", role_arn="arn:aws:iam::000000000000:role/Player",
+        role_id="AROAEXAMPLEEXAMPLE01", role_name="Player", session_name="player-1",
+        issued_at=now, expires_at=now + timedelta(hours=1), session_tags=(("team", "red"),),
+        source_identity="alice",
+        web_identity=WebIdentity("idp.example.com", "app", "user-1", ("pwd",), id="7",
+                                 federated_provider="arn:aws:iam::000000000000:oidc-provider/idp.example.com"),
+    )  # fmt: skip
+    keys = principal_context(session_principal(session))
+    keys |= session_context_keys(session, (), source_ip="192.0.2.1")
+    keys |= request_keys(RequestFacts(now, "192.0.2.1", True, "us-east-1"), None)
+    produced = {re.sub(r"/.*$", "/<key>", key.replace("idp.example.com:", "<p>:")) for key in keys}
+    assert {key.lower() for key in produced} == _documented_names("Every signed request")
 
 
 def test_dynamodb_condition_keys_are_documented() -> None:
