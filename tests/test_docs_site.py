@@ -69,8 +69,10 @@ def test_site_builds_without_a_single_warning(site: Path) -> None:
 
 
 def test_pages_load_nothing_from_other_sites(site: Path) -> None:
-    """No page pulls a script, stylesheet or font from another host (links to read are fine)."""
-    remote = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"(?:https?:)?//", re.I)
+    """No page pulls a script, stylesheet, font or image from another host (links are fine)."""
+    remote = re.compile(
+        r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)=\"(?:https?:)?//", re.I
+    )
     pages = sorted(site.rglob("*.html"))
     assert len(pages) > 30
     offending = {
