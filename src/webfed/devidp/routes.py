@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
@@ -30,6 +31,7 @@ from webfed.devidp.authorization import (
     AuthorizationError,
     AuthorizationRequest,
     UnsafeRedirect,
+    is_loopback_host,
     parse_authorization_request,
     single_values,
 )
@@ -264,20 +266,51 @@ def _token_request(params: dict[str, str], repeated: frozenset[str]) -> TokenReq
     )
 
 
+_Endpoint = Callable[[Request], Awaitable[Response]]
+_NOT_HERE = (
+    "The development identity provider answers on loopback listeners only "
+    "(the setting dev_idp_force serves it on others).\n"
+)
+
+
+def _loopback_only(endpoint: _Endpoint) -> _Endpoint:
+    """``endpoint`` for requests that arrived on a loopback address, a 404 for others.
+
+    ``webfed serve`` already refuses a non-loopback ``--host``; this holds for any ASGI server
+    that builds the application (``create_app_from_env`` under a ``--host 0.0.0.0`` of its
+    own): the scope's ``server`` is the local end of the connection, whatever was configured.
+    """
+
+    async def guarded(request: Request) -> Response:
+        server = request.scope.get("server")
+        if server is None or not is_loopback_host(str(server[0])):
+            return Response(_NOT_HERE, status_code=404, media_type="text/plain")
+        return await endpoint(request)
+
+    return guarded
+
+
 def build_routes(settings: Settings) -> list[BaseRoute]:
     """The provider's routes, for an application built with these settings.
 
     Raises ``ValueError`` when ``dev_idp_redirect_uris`` or ``dev_idp_claims`` is invalid.
     """
     endpoints = _Endpoints(DevIdentityProvider(settings))
+    guard: Callable[[_Endpoint], _Endpoint] = (
+        (lambda endpoint: endpoint) if settings.dev_idp_force else _loopback_only
+    )
     return [
         Route(
             f"{MOUNT_PATH}/.well-known/openid-configuration",
-            endpoints.discovery,
+            guard(endpoints.discovery),
             methods=["GET", "OPTIONS"],
         ),
-        Route(f"{MOUNT_PATH}/jwks.json", endpoints.jwks, methods=["GET", "OPTIONS"]),
-        Route(f"{MOUNT_PATH}/authorize", endpoints.authorize, methods=["GET", "POST"]),
-        Route(f"{MOUNT_PATH}/token", endpoints.token, methods=["POST", "OPTIONS"]),
-        Route(f"{MOUNT_PATH}/userinfo", endpoints.userinfo, methods=["GET", "POST", "OPTIONS"]),
+        Route(f"{MOUNT_PATH}/jwks.json", guard(endpoints.jwks), methods=["GET", "OPTIONS"]),
+        Route(f"{MOUNT_PATH}/authorize", guard(endpoints.authorize), methods=["GET", "POST"]),
+        Route(f"{MOUNT_PATH}/token", guard(endpoints.token), methods=["POST", "OPTIONS"]),
+        Route(
+            f"{MOUNT_PATH}/userinfo",
+            guard(endpoints.userinfo),
+            methods=["GET", "POST", "OPTIONS"],
+        ),
     ]
