@@ -552,3 +552,22 @@ def test_refused_on_a_public_listener(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "--dev-idp-force" in result.stderr
     assert not (tmp_path / "webfed.db").exists()  # refused before touching anything
+
+
+def test_a_code_is_redeemed_once_across_workers(tmp_path: Path) -> None:
+    """RFC 6749 4.1.2: a code used twice MUST be refused, whichever worker each try reaches.
+    Each try is a new connection, so the two workers share them (measured before the used
+    codes were shared: each code redeemed twice in 10 of 10 tries)."""
+    two = WebfedServer(tmp_path, None, {"WEBFED_DEV_IDP": "true", "WEBFED_WORKERS": "2"})
+    two.start()
+    try:
+        issuer = f"{two.url}/dev-idp"
+        for _ in range(6):
+            verifier, challenge = _pkce()
+            code = _code(issuer, challenge)
+            statuses = [
+                _token(issuer, code=code, code_verifier=verifier).status_code for _ in range(4)
+            ]
+            assert sorted(statuses) == [200, 400, 400, 400]
+    finally:
+        two.stop()

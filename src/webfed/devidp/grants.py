@@ -6,10 +6,10 @@ AES-256-GCM (NIST SP 800-38D) under a key derived with HKDF-SHA256 (RFC 5869) fr
 deployment's master key, one ``info`` per kind, so a code never opens as an access token. Every
 worker of every node derives the same keys, so a code made by one is redeemed by another.
 
-Single use (RFC 6749 section 4.1.2: a code used twice MUST be refused) is enforced by each
-process's :class:`UsedCodes`: with one worker it is exact; with several, a code could be
-redeemed once per worker within its 60-second life. That is the documented limit of this
-development provider (``docs/dev-idp.md``); it never runs in production.
+Single use (RFC 6749 section 4.1.2: a code used twice MUST be refused) is enforced by
+:class:`UsedCodes`, files in the data directory that every worker of a node shares. Nodes do
+not share them: behind a load balancer, a code could be redeemed once per node within its
+60-second life, the documented limit of this development provider (``docs/dev-idp.md``).
 
 PKCE S256 (RFC 7636 section 4.6): ``BASE64URL(SHA256(ASCII(code_verifier)))`` must equal the
 challenge, compared in constant time.
@@ -22,10 +22,12 @@ import binascii
 import hashlib
 import hmac
 import json
+import os
 import random
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from cryptography.exceptions import InvalidTag
@@ -38,6 +40,7 @@ from webfed.core.keys import MasterKey
 __all__ = [
     "ACCESS_TOKEN_LIFETIME",
     "CODE_LIFETIME",
+    "USED_CODE_GRACE",
     "AccessGrant",
     "CodeGrant",
     "GrantSealer",
@@ -46,10 +49,13 @@ __all__ = [
 ]
 
 CODE_LIFETIME = timedelta(seconds=60)
+#: How long past its expiry a used code is remembered: a margin over any worker's late clock read.
+USED_CODE_GRACE = timedelta(seconds=60)
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
 _VERSION = b"\x01"
 _NONCE_BYTES = 12
 _CODE_ID_BYTES = 16
+_CODE_ID = re.compile(r"[A-Za-z0-9_-]+")
 _CODE_INFO = b"webfed/v1/dev-idp/authorization-code"
 _ACCESS_INFO = b"webfed/v1/dev-idp/access-token"
 #: RFC 7636 section 4.1: 43 to 128 unreserved characters.
@@ -165,20 +171,45 @@ def _with_scope_tuple(fields: dict[str, object]) -> dict[str, Any]:
 
 
 class UsedCodes:
-    """The codes this process has redeemed, each kept until it would have expired anyway."""
+    """The codes redeemed on this node: one empty file each in ``directory``, named
+    ``<expiry>.<code id>``.
 
-    __slots__ = ("_used",)
+    Creating a file with ``O_CREAT | O_EXCL`` is atomic across processes, so of the workers
+    sharing the directory (all of one ``webfed serve``: it is under the data directory)
+    exactly one redeems each code. A file is deleted :data:`USED_CODE_GRACE` after its code
+    expired, by then long refused for its age; the directory is swept at most once a
+    :data:`USED_CODE_GRACE`.
+    """
 
-    def __init__(self) -> None:
-        self._used: dict[str, int] = {}
+    __slots__ = ("_directory", "_swept_at")
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._swept_at: int | None = None
 
     def claim(self, code_id: str, expires_at: int, now: int) -> bool:
-        """Mark a code used; ``False`` if it already was."""
-        self._used = {key: expiry for key, expiry in self._used.items() if expiry >= now}
-        if code_id in self._used:
+        """Mark a code used; ``False`` if it already was, by this process or another."""
+        if not _CODE_ID.fullmatch(code_id):
+            raise ValueError("a code id is base64url text")  # never a path: ours are
+        self._sweep(now)
+        path = self._directory / f"{expires_at}.{code_id}"
+        try:
+            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
             return False
-        self._used[code_id] = expires_at
+        os.close(descriptor)
         return True
 
+    def _sweep(self, now: int) -> None:
+        grace = int(USED_CODE_GRACE.total_seconds())
+        if self._swept_at is not None and now - self._swept_at < grace:
+            return
+        self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._swept_at = now
+        for entry in self._directory.iterdir():
+            expiry, _, _ = entry.name.partition(".")
+            if expiry.isdigit() and int(expiry) + grace < now:
+                entry.unlink(missing_ok=True)  # another worker may sweep at the same time
+
     def __len__(self) -> int:
-        return len(self._used)
+        return sum(1 for _ in self._directory.iterdir())

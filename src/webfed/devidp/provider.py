@@ -37,10 +37,18 @@ from webfed.issuer import IssuerKeys
 from webfed.settings import Settings
 from webfed.storage.keys import HasKeys
 
-__all__ = ["MOUNT_PATH", "DevIdentityProvider", "TokenError", "TokenRequest"]
+__all__ = [
+    "MOUNT_PATH",
+    "USED_CODES_DIRECTORY",
+    "DevIdentityProvider",
+    "TokenError",
+    "TokenRequest",
+]
 
 #: Where the provider is served; the issuer is the public URL followed by this path.
 MOUNT_PATH = "/dev-idp"
+#: Under the data directory: the codes redeemed (:class:`~webfed.devidp.grants.UsedCodes`).
+USED_CODES_DIRECTORY = "dev-idp-used-codes"
 
 
 class TokenError(Exception):
@@ -73,7 +81,7 @@ class DevIdentityProvider:
         self.issuer = settings.effective_public_url + MOUNT_PATH
         self.redirects = RedirectPolicy.from_setting(settings.dev_idp_redirect_uris)
         self.default_claims = parse_extra_claims(settings.dev_idp_claims, source="dev_idp_claims")
-        self.used_codes = UsedCodes()
+        self.used_codes = UsedCodes(settings.data_dir / USED_CODES_DIRECTORY)
         self._keys: IssuerKeys | None = None
         self._sealer: GrantSealer | None = None
         self._lock = asyncio.Lock()

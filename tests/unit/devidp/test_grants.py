@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import random
+import stat
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from tests.unit.devidp.conftest import MASTER, RFC_CHALLENGE, RFC_VERIFIER, challenge_of
 from webfed.core.keys import MasterKey
 from webfed.devidp.grants import (
+    USED_CODE_GRACE,
     AccessGrant,
     CodeGrant,
     GrantSealer,
@@ -103,11 +106,37 @@ def test_code_ids_are_distinct() -> None:
     assert len({GrantSealer.new_code_id(rng) for _ in range(100)}) == 100
 
 
-def test_used_codes() -> None:
-    used = UsedCodes()
+def test_used_codes(tmp_path: Path) -> None:
+    used = UsedCodes(tmp_path / "used")
     assert used.claim("a", expires_at=160, now=100)
     assert not used.claim("a", expires_at=160, now=150)
     assert used.claim("b", expires_at=200, now=150)
     assert len(used) == 2
-    assert used.claim("c", expires_at=300, now=170)  # "a" is dropped: it expired at 160
+    # "a" expired at 160 and is forgotten once the grace after its expiry has passed too.
+    assert used.claim("c", expires_at=300, now=160 + int(USED_CODE_GRACE.total_seconds()) + 1)
     assert len(used) == 2
+
+
+def test_used_codes_are_shared_by_the_workers(tmp_path: Path) -> None:
+    """Two workers of one node: the one that claims first wins, whichever it is (RFC 6749
+    4.1.2: a code used twice MUST be refused)."""
+    first, second = UsedCodes(tmp_path / "used"), UsedCodes(tmp_path / "used")
+    assert first.claim("code-1", expires_at=160, now=100)
+    assert not second.claim("code-1", expires_at=160, now=101)
+    assert second.claim("code-2", expires_at=160, now=101)
+    assert not first.claim("code-2", expires_at=160, now=102)
+
+
+def test_used_codes_are_private_files(tmp_path: Path) -> None:
+    used = UsedCodes(tmp_path / "used")
+    used.claim("Zm9v_-", expires_at=160, now=100)
+    (entry,) = (tmp_path / "used").iterdir()
+    assert entry.name == "160.Zm9v_-" and entry.stat().st_size == 0
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "used").stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("code_id", ["", "../x", "a/b", "a.b", "é"])
+def test_used_codes_refuse_a_name_that_is_not_a_code_id(tmp_path: Path, code_id: str) -> None:
+    with pytest.raises(ValueError, match="code id"):
+        UsedCodes(tmp_path / "used").claim(code_id, expires_at=160, now=100)
