@@ -116,6 +116,7 @@ def sign_in(player: Player, name: str, screenshot: str | None = None) -> str:
     page.click("#sign-in-button")
     page.wait_for_url(re.compile(r"/dev-idp/authorize\?"))
     page.fill("#username", name)
+    player.shot(f"{name}-provider-sign-in")  # the development provider's own page
     page.click("#sign-in")
     page.locator("#player-panel").wait_for(state="visible")
     player.wait_text("status", "^Playing as ")  # own scores and avatar loaded
@@ -141,9 +142,14 @@ def play_round(player: Player, screenshot: str | None = None) -> int:
 
 
 def save_score(player: Player, score: int) -> None:
+    rows = f'#scores-list tr[data-score="{score}"]'
+    before = player.page.locator(rows).count()  # an earlier round may have had the same score
     player.page.click("#save-score")
-    row = player.page.locator(f'#scores-list tr[data-score="{score}"]')
-    row.first.wait_for(state="attached")
+    player.page.wait_for_function(
+        "([rows, before]) => document.querySelectorAll(rows).length > before",
+        arg=[rows, before],
+        timeout=TIMEOUT_MS,
+    )
 
 
 def upload_avatar(player: Player) -> None:
@@ -194,6 +200,7 @@ def test_two_players_each_reach_only_their_own_data(browser: Any, demo: RunningD
     save_score(bob, bob_score)
     upload_avatar(bob)
     assert bob.page.locator("#scores-list tr").count() == 1  # bob's own score only
+    bob.shot("bob-saved")
 
     # Bob tries alice's data, alice tries bob's: refused every time, whatever the service.
     for player, other in ((alice, bob_id), (bob, alice_id)):
@@ -201,6 +208,7 @@ def test_two_players_each_reach_only_their_own_data(browser: Any, demo: RunningD
         refused(player, "try-other-avatar", "AccessDenied")
         refused(player, "try-write-outside", "AccessDenied")
         refused(player, "try-other-scores", "AccessDeniedException")
+        player.shot(f"{player.text('player-name')}-refused")
     reason = decode(bob)
     assert bob.text("decoded-summary") == f"Why: {reason['reason']}"
     assert "dynamodb:LeadingKeys" in reason["reason"]
@@ -229,6 +237,7 @@ def test_a_guest_keeps_scores_but_may_not_upload_an_avatar(browser: Any, demo: R
     guest.page.locator("#signin-panel").wait_for(state="visible")
     assert guest.page.locator("#status").get_attribute("data-state") == "error"
     assert "access_denied" in guest.text("status")
+    guest.shot("guest-cancelled-sign-in")
     guest.page.click("#guest-button")
     guest.page.locator("#player-panel").wait_for(state="visible")
     guest.wait_text("status", "^Playing as guest")
@@ -307,4 +316,5 @@ def test_expired_credentials_are_refused_and_the_page_fetches_new_ones(
     assert newest["AccessKeyId"] != first["AccessKeyId"]
     assert datetime.fromtimestamp(newest["Expiration"], UTC) > datetime.now(UTC)
     assert gateway_client(demo, "dynamodb", newest).query(**query)["Count"] == 2
+    carol.shot("carol-refreshed")
     carol.page.context.close()
