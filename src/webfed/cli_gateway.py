@@ -53,7 +53,6 @@ def _run(service: str, options: dict[str, Any]) -> None:
     )
     cors = _split(options.pop("cors_origin"), "WEBFED_GATEWAY_CORS_ORIGINS")
     suffixes = _split(options.pop("virtual_host_suffix", ()), "WEBFED_GATEWAY_VIRTUAL_HOSTS")
-    log_level = options.pop("log_level") or "info"
     audit = options.pop("audit") or os.environ.get("WEBFED_GATEWAY_AUDIT", "errors")
     settings = resolve_settings(options)
     from webfed.tls import TlsFilesError, uvicorn_tls_options, warn_if_key_is_shared
@@ -62,7 +61,7 @@ def _run(service: str, options: dict[str, Any]) -> None:
         tls_cert, tls_key = uvicorn_tls_options(settings)
     except TlsFilesError as error:
         raise click.UsageError(str(error)) from None
-    configure_logging(settings.log_format, log_level)
+    configure_logging(settings.log_format, settings.log_level)
     warn_if_key_is_shared(settings)
     try:
         credentials = UpstreamCredentials.from_environment(os.environ)

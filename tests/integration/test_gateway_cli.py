@@ -49,3 +49,37 @@ def test_bad_configuration_is_a_usage_error(
     result = CliRunner().invoke(gateway, args, env=environment)
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+class _Configured(Exception):
+    """Stops the command once logging is configured: nothing else is under test."""
+
+
+@pytest.mark.parametrize(
+    ("flag", "env", "level"),
+    [(None, None, "info"), (None, "error", "error"), ("debug", "error", "debug")],
+    ids=["default", "environment", "flag-beats-environment"],
+)
+def test_the_log_level_comes_from_the_flag_then_the_environment(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    flag: str | None,
+    env: str | None,
+    level: str,
+) -> None:
+    seen: list[str] = []
+
+    def configure(log_format: str, log_level: str) -> None:
+        seen.append(log_level)
+        raise _Configured
+
+    monkeypatch.setattr("webfed.cli_gateway.configure_logging", configure)
+    environment = {"WEBFED_DATA_DIR": str(tmp_path), **UPSTREAM}
+    if env is not None:
+        environment["WEBFED_LOG_LEVEL"] = env
+    args = ["s3", "--upstream", "http://127.0.0.1:9"]
+    if flag is not None:
+        args += ["--log-level", flag]
+    result = CliRunner().invoke(gateway, args, env=environment)
+    assert isinstance(result.exception, _Configured), result.output
+    assert seen == [level]
