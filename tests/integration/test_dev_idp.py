@@ -400,6 +400,8 @@ def test_page_escapes_and_refuses_bad_input(issuer: str) -> None:
     assert bad_name.status_code == 400 and "&lt;b&gt;eve&lt;/b&gt;" in bad_name.text
     not_json = _sign_in(issuer, challenge, claims="{not json")
     assert not_json.status_code == 400 and "not valid JSON" in not_json.text
+    deep = _sign_in(issuer, challenge, claims='{"a": ' + "[" * 899 + "]" * 899 + "}")
+    assert deep.status_code == 400 and "nested too deeply" in deep.text  # was a 500
 
 
 def test_cancel_is_access_denied(issuer: str) -> None:

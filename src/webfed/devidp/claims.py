@@ -23,6 +23,7 @@ from webfed.issuer import SIGNING_ALGORITHM, SigningKey
 __all__ = [
     "ID_TOKEN_LIFETIME",
     "MAX_CLAIMS_BYTES",
+    "MAX_CLAIMS_DEPTH",
     "RESERVED_CLAIMS",
     "Claims",
     "check_username",
@@ -35,6 +36,9 @@ __all__ = [
 Claims = dict[str, object]
 ID_TOKEN_LIFETIME = timedelta(hours=1)
 MAX_CLAIMS_BYTES = 4096
+#: Levels of objects and arrays, the claims object being the first. Real claims nest two or
+#: three deep; far deeper ones (json reads 900) overflow the stack when the code is sealed.
+MAX_CLAIMS_DEPTH = 16
 RESERVED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "iat", "nbf", "nonce", "auth_time"})
 EMAIL_DOMAIN = "dev.invalid"
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -62,6 +66,22 @@ def _finite_number(text: str) -> float:
     return value
 
 
+def _depth(value: object) -> int:
+    """How many levels of objects and arrays ``value`` has, counted without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict):
+            children: list[object] = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        pending.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     result: dict[str, object] = {}
     for key, value in pairs:
@@ -73,7 +93,8 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
 
 def parse_extra_claims(text: str, *, source: str = "claims") -> Claims:
     """A JSON object of extra claims (empty text: none); raises ``ValueError`` for anything
-    else, a repeated or reserved name, or more than :data:`MAX_CLAIMS_BYTES` bytes."""
+    else, a repeated or reserved name, more than :data:`MAX_CLAIMS_BYTES` bytes, or more than
+    :data:`MAX_CLAIMS_DEPTH` levels."""
     if not text.strip():
         return {}
     if len(text.encode("utf-8")) > MAX_CLAIMS_BYTES:
@@ -91,6 +112,8 @@ def parse_extra_claims(text: str, *, source: str = "claims") -> Claims:
         raise ValueError(f"{source} is not valid JSON: {error}") from None
     if not isinstance(value, dict):
         raise ValueError(f"{source} must be a JSON object")
+    if _depth(value) > MAX_CLAIMS_DEPTH:
+        raise ValueError(f"{source} is nested too deeply (at most {MAX_CLAIMS_DEPTH} levels)")
     reserved = sorted(RESERVED_CLAIMS & set(value))
     if reserved:
         raise ValueError(f"{source} may not set {', '.join(reserved)}")

@@ -10,6 +10,7 @@ from joserfc.jwk import KeySet
 
 from webfed.devidp.claims import (
     MAX_CLAIMS_BYTES,
+    MAX_CLAIMS_DEPTH,
     RESERVED_CLAIMS,
     check_username,
     id_token_claims,
@@ -84,6 +85,24 @@ def test_deep_nesting_within_the_size_limit() -> None:
     assert len(text) < MAX_CLAIMS_BYTES
     with pytest.raises(ValueError, match="nested too deeply"):
         parse_extra_claims(text)
+
+
+def _nested(levels: int) -> str:
+    """A claims object ``levels`` deep: the object itself, then arrays in arrays."""
+    return '{"a": ' + "[" * (levels - 1) + "]" * (levels - 1) + "}"
+
+
+def test_the_deepest_claims_allowed() -> None:
+    assert parse_extra_claims(_nested(MAX_CLAIMS_DEPTH)) == json.loads(_nested(MAX_CLAIMS_DEPTH))
+
+
+@pytest.mark.parametrize("levels", [MAX_CLAIMS_DEPTH + 1, 100, 900])
+def test_deeper_claims_are_refused(levels: int) -> None:
+    """Within the size limit and json's own recursion limit, 900 levels used to pass here and
+    then fail (RecursionError, a 500) when the code carrying them was sealed."""
+    assert len(_nested(levels)) < MAX_CLAIMS_BYTES
+    with pytest.raises(ValueError, match="nested too deeply"):
+        parse_extra_claims(_nested(levels))
 
 
 def test_user_claims_layers() -> None:

@@ -16,6 +16,7 @@ from joserfc.jwk import KeySet
 from tests.unit.devidp.conftest import MASTER, NOW, RFC_CHALLENGE, RFC_VERIFIER
 from webfed.devidp import DevIdentityProvider
 from webfed.devidp.authorization import AuthorizationRequest
+from webfed.devidp.claims import MAX_CLAIMS_DEPTH, parse_extra_claims
 from webfed.devidp.provider import TokenError, TokenRequest
 from webfed.issuer import IssuerKeys
 from webfed.settings import Settings
@@ -105,6 +106,18 @@ def test_issue_and_redeem(provider: tuple[DevIdentityProvider, IssuerKeys]) -> N
     assert info is not None and info["sub"] == "alice" and info["team"] == "red"
     assert dev.userinfo(body["access_token"], NOW + timedelta(minutes=61)) is None
     assert dev.userinfo(body["id_token"], NOW) is None
+
+
+def test_the_deepest_claims_make_a_token(
+    provider: tuple[DevIdentityProvider, IssuerKeys],
+) -> None:
+    """Claims as deep as :func:`parse_extra_claims` lets through survive sealing and signing."""
+    deepest = "[" * (MAX_CLAIMS_DEPTH - 1) + "]" * (MAX_CLAIMS_DEPTH - 1)
+    claims = parse_extra_claims('{"deep": ' + deepest + "}")
+    dev, keys = provider
+    body = _redeem(provider, _code(dev, claims))
+    token = jwt.decode(str(body["id_token"]), KeySet.import_key_set(dict(keys.jwks())))
+    assert token.claims["deep"] == claims["deep"]
 
 
 def test_setting_claims_are_defaults(provider: tuple[DevIdentityProvider, IssuerKeys]) -> None:
