@@ -216,6 +216,12 @@ class DevIdentityProvider:
                 "email",
             ],
             "authorization_response_iss_parameter_supported": True,
+            # Stated because their defaults are not what the provider does (request_uri's is
+            # true) or to say so plainly: request objects and the claims parameter are refused
+            # or ignored.
+            "request_uri_parameter_supported": False,
+            "request_parameter_supported": False,
+            "claims_parameter_supported": False,
         }
 
     def discovery_body(self) -> bytes:

@@ -177,3 +177,8 @@ def test_discovery_document(provider: tuple[DevIdentityProvider, IssuerKeys]) ->
     assert document["authorization_endpoint"] == ISSUER + "/authorize"
     assert document["code_challenge_methods_supported"] == ["S256"]
     assert document["token_endpoint_auth_methods_supported"] == ["none"]
+    # OpenID Connect Discovery 1.0 section 3: omitted, request_uri_parameter_supported means
+    # true, but a request_uri is refused (request_uri_not_supported).
+    assert document["request_uri_parameter_supported"] is False
+    assert document["request_parameter_supported"] is False
+    assert document["claims_parameter_supported"] is False
