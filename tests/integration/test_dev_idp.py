@@ -573,3 +573,20 @@ def test_a_code_is_redeemed_once_across_workers(tmp_path: Path) -> None:
             assert sorted(statuses) == [200, 400, 400, 400]
     finally:
         two.stop()
+
+
+def test_a_rebound_host_name_gets_nothing(issuer: str) -> None:
+    """DNS rebinding (tests/unit/devidp/test_listener.py): the sign-in a rebound page would
+    post, with a redirect URI that answers CORS so that it could read the code from the URL,
+    is refused before any code is made; loopback names are served as ever."""
+    port = urlsplit(issuer).port
+    readable = f"http://127.0.0.1:{port}/dev-idp/.well-known/openid-configuration"
+    params = _authorize_params(_pkce()[1], redirect_uri=readable)
+    form = {**params, "username": "admin", "decision": "sign-in"}
+    answer = httpx.post(
+        f"{issuer}/authorize", data=form, headers={"Host": f"rebound.example:{port}"}
+    )
+    assert answer.status_code == 421 and "location" not in answer.headers
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"):
+        served = httpx.post(f"{issuer}/authorize", data=form, headers={"Host": host})
+        assert served.status_code == 303 and "code=" in served.headers["location"]

@@ -21,7 +21,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
@@ -271,23 +271,48 @@ _NOT_HERE = (
     "The development identity provider answers on loopback listeners only "
     "(the setting dev_idp_force serves it on others).\n"
 )
+_NOT_THIS_HOST = (
+    "The development identity provider answers only to a Host that is a loopback name or "
+    "address, or the public URL's host (the setting dev_idp_force serves any).\n"
+)
 
 
-def _loopback_only(endpoint: _Endpoint) -> _Endpoint:
-    """``endpoint`` for requests that arrived on a loopback address, a 404 for others.
+def _host_name(request: Request) -> str | None:
+    """The ``Host`` header's name, without port or brackets, lower case; ``None`` if absent
+    or malformed."""
+    header = request.headers.get("host", "")
+    try:
+        name = urlsplit(f"//{header}").hostname
+    except ValueError:
+        return None
+    return name or None
 
-    ``webfed serve`` already refuses a non-loopback ``--host``; this holds for any ASGI server
-    that builds the application (``create_app_from_env`` under a ``--host 0.0.0.0`` of its
-    own): the scope's ``server`` is the local end of the connection, whatever was configured.
+
+def _loopback_only(public_host: str) -> Callable[[_Endpoint], _Endpoint]:
+    """A guard: ``endpoint`` for requests that arrived on a loopback address and name a
+    loopback host or ``public_host``; 404 or 421 for others.
+
+    ``webfed serve`` already refuses a non-loopback ``--host``; the address check holds for any
+    ASGI server that builds the application (``create_app_from_env`` under a ``--host
+    0.0.0.0`` of its own): the scope's ``server`` is the local end of the connection. The
+    ``Host`` check stops DNS rebinding: a page whose own name was made to resolve to 127.0.0.1
+    is same-origin with the provider for the browser, so it could sign in as anyone, follow
+    the redirect to a loopback URI that answers CORS, and read the code from its URL.
     """
 
-    async def guarded(request: Request) -> Response:
-        server = request.scope.get("server")
-        if server is None or not is_loopback_host(str(server[0])):
-            return Response(_NOT_HERE, status_code=404, media_type="text/plain")
-        return await endpoint(request)
+    def guard(endpoint: _Endpoint) -> _Endpoint:
+        async def guarded(request: Request) -> Response:
+            server = request.scope.get("server")
+            if server is None or not is_loopback_host(str(server[0])):
+                return Response(_NOT_HERE, status_code=404, media_type="text/plain")
+            name = _host_name(request)
+            if name is None or not (name == public_host or is_loopback_host(name)):
+                return Response(_NOT_THIS_HOST, status_code=421, media_type="text/plain")
+            return await endpoint(request)
 
-    return guarded
+        return guarded
+
+    return guard
 
 
 def build_routes(settings: Settings) -> list[BaseRoute]:
@@ -296,8 +321,9 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
     Raises ``ValueError`` when ``dev_idp_redirect_uris`` or ``dev_idp_claims`` is invalid.
     """
     endpoints = _Endpoints(DevIdentityProvider(settings))
+    public_host = urlsplit(settings.effective_public_url).hostname or ""
     guard: Callable[[_Endpoint], _Endpoint] = (
-        (lambda endpoint: endpoint) if settings.dev_idp_force else _loopback_only
+        (lambda endpoint: endpoint) if settings.dev_idp_force else _loopback_only(public_host)
     )
     return [
         Route(
