@@ -11,7 +11,9 @@
 //   "table": "game-scores",
 //   "oidc": {
 //     "issuer": "http://127.0.0.1:8700/dev-idp",          // any OpenID Connect provider
-//     "authorizationEndpoint": "...", "tokenEndpoint": "...",  // optional: else discovery
+//     "authorizationEndpoint": "...", "tokenEndpoint": "...",  // optional: else discovery;
+//                      // tokenEndpoint may be the demo's relay, "http://127.0.0.1:8710/oidc/token",
+//                      // which adds the client secret (webfed demo --oidc-client-secret-file)
 //     "clientId": "webfed-game",
 //     "loginKey": "127.0.0.1:8700/dev-idp",               // the Logins key of the pool
 //     "scope": "openid profile"                           // optional

@@ -2,6 +2,9 @@
 //
 // The page is a public client: it holds no secret, so the code is bound to a one-time
 // verifier kept in sessionStorage between the redirect to the provider and the way back.
+// Providers that insist on a client secret (Google's "Web application" clients) are reached
+// through the demo's token relay: config.json's oidc.tokenEndpoint then names it, and the page
+// sends the very same request there (docs/game.md, "With your own provider").
 
 const PENDING = "webfed-game:pending-sign-in";
 
@@ -33,7 +36,9 @@ export async function beginSignIn(oidc) {
   const state = randomText(16);
   const nonce = randomText(16);
   sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state, nonce }));
-  const query = new URLSearchParams({
+  // The endpoint may carry a query of its own, which stays (RFC 6749 section 3.1).
+  const url = new URL(oidc.authorizationEndpoint);
+  const query = {
     response_type: "code",
     client_id: oidc.clientId,
     redirect_uri: redirectUri(),
@@ -42,8 +47,11 @@ export async function beginSignIn(oidc) {
     nonce,
     code_challenge: await s256(verifier),
     code_challenge_method: "S256",
-  });
-  location.assign(`${oidc.authorizationEndpoint}?${query}`);
+  };
+  for (const [name, value] of Object.entries(query)) {
+    url.searchParams.set(name, value);
+  }
+  location.assign(url.href);
 }
 
 /**
@@ -64,6 +72,11 @@ export async function completeSignIn(oidc) {
   if (!pending || params.get("state") !== pending.state) {
     throw new Error("sign-in answer does not match a sign-in started here (state)");
   }
+  // RFC 9207: a provider that names itself in the answer must be the one the page sent the
+  // player to (a mix-up with another provider would hand this page someone else's code).
+  if (params.has("iss") && params.get("iss") !== oidc.issuer) {
+    throw new Error(`sign-in answer from another provider: ${params.get("iss")}`);
+  }
   const response = await fetch(oidc.tokenEndpoint, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
@@ -75,10 +88,14 @@ export async function completeSignIn(oidc) {
       code_verifier: pending.verifier,
     }),
   });
-  const body = await response.json();
+  const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    throw new Error(`token endpoint: ${body.error ?? response.status} ${body.error_description ?? ""}`);
+    throw new Error(`token endpoint: ${body.error ?? `HTTP ${response.status}`} ${body.error_description ?? ""}`);
   }
+  if (typeof body.id_token !== "string") {
+    throw new Error("the token endpoint returned no ID token (is openid in the scope?)");
+  }
+  // Only the ID token is used: no refresh token is expected or kept.
   const claims = readClaims(body.id_token);
   if (claims.nonce !== pending.nonce) {
     throw new Error("the ID token's nonce is not the one sent");
