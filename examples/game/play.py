@@ -5,12 +5,16 @@
     python examples/game/play.py --guest --score 420
     python examples/game/play.py --user bob --other "us-east-1:…alice's identity id…" \\
         --admin-credentials demo-data/admin-credentials
+    python examples/game/play.py --id-token token.jwt    # demo with --oidc-issuer: see below
 
 It reads the running demo's /config.json (``webfed demo``; --config-url), then does what the
 page does:
 
 1. signs in with the OpenID provider: authorization code + PKCE (RFC 7636), filling in the
-   development provider's sign-in form as a person would (``--guest``: no sign-in);
+   development provider's sign-in form as a person would (``--guest``: no sign-in). Another
+   provider (``webfed demo --oidc-issuer``) has a sign-in page of its own, which a script
+   cannot fill in: sign in elsewhere and pass the ID token with ``--id-token FILE`` (``-``:
+   standard input); without it, ``--user`` stops with exit code 2;
 2. takes credentials from the identity pool: ``cognito-identity`` GetId, then
    GetCredentialsForIdentity (both unsigned calls, as in AWS);
 3. saves the score in DynamoDB (``game-scores``, partition key = the identity id) and uploads a
@@ -53,6 +57,10 @@ from botocore.exceptions import ClientError
 REDIRECT_URI = "http://127.0.0.1/play.py/callback"
 ENCODED = re.compile(r"Encoded authorization failure message: (\S+)")
 NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
+
+
+class CannotPlay(Exception):
+    """A step that must work cannot be done; the message says why (exit code 2)."""
 
 
 class SignInForm(HTMLParser):
@@ -113,10 +121,10 @@ def sign_in(oidc: dict[str, str], user: str, claims: dict[str, Any] | None = Non
         answer = http.post(urljoin(authorize, form.action or ""), data=form.fields)
         location = answer.headers.get("location", "")
         if answer.status_code not in (302, 303) or not location.startswith(REDIRECT_URI):
-            raise SystemExit(f"sign-in failed: HTTP {answer.status_code} {answer.text[:300]}")
+            raise CannotPlay(f"sign-in failed: HTTP {answer.status_code} {answer.text[:300]}")
         returned = parse_qs(urlsplit(location).query)
         if returned.get("state") != [state] or "code" not in returned:
-            raise SystemExit(f"sign-in answer without a code or with another state: {location}")
+            raise CannotPlay(f"sign-in answer without a code or with another state: {location}")
         tokens = http.post(
             oidc["tokenEndpoint"],
             data={
@@ -128,8 +136,34 @@ def sign_in(oidc: dict[str, str], user: str, claims: dict[str, Any] | None = Non
             },
         )
         if tokens.status_code != 200:
-            raise SystemExit(f"token endpoint: HTTP {tokens.status_code} {tokens.text[:300]}")
+            raise CannotPlay(f"token endpoint: HTTP {tokens.status_code} {tokens.text[:300]}")
         return str(tokens.json()["id_token"])
+
+
+def is_development_provider(config: dict[str, Any]) -> bool:
+    """Whether the page signs in with webfed's own development provider (``/dev-idp``)."""
+    return bool(config["oidc"]["issuer"] == f"{config['webfedEndpoint']}/dev-idp")
+
+
+def read_id_token(path: str) -> str:
+    """The ID token in ``path`` (``-``: standard input), as the provider issued it."""
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    token = text.strip()
+    if token.count(".") != 2 or any(character.isspace() for character in token):
+        raise CannotPlay(f"{path} does not hold one ID token (a JWT: three parts)")
+    return token
+
+
+def player_name(id_token: str) -> str:
+    """The name the page shows: preferred_username, else name, else sub (display only)."""
+    payload = id_token.split(".")[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except ValueError as error:
+        raise CannotPlay("the ID token's payload is not base64url JSON") from error
+    if not isinstance(claims, dict):
+        raise CannotPlay("the ID token's payload is not a JSON object")
+    return str(claims.get("preferred_username") or claims.get("name") or claims.get("sub"))
 
 
 def identity_credentials(config: dict[str, Any], logins: dict[str, str]) -> dict[str, Any]:
@@ -286,7 +320,16 @@ def play(args: argparse.Namespace) -> dict[str, Any]:
     config: dict[str, Any] = httpx.get(args.config_url, timeout=10.0).raise_for_status().json()
     result: dict[str, Any] = {"player": "guest" if args.guest else args.user}
     logins: dict[str, str] = {}
-    if not args.guest:
+    if args.id_token is not None:
+        id_token = read_id_token(args.id_token)
+        result["player"] = player_name(id_token)
+        logins = {config["oidc"]["loginKey"]: id_token}
+    elif not args.guest:
+        if not is_development_provider(config):
+            raise CannotPlay(
+                f"the demo signs in with {config['oidc']['issuer']}, whose sign-in page "
+                "a script cannot fill in: sign in there and pass the ID token with --id-token FILE"
+            )
         id_token = sign_in(config["oidc"], args.user)
         logins = {config["oidc"]["loginKey"]: id_token}
     credentials = identity_credentials(config, logins)
@@ -339,6 +382,11 @@ def main(argv: list[str] | None = None) -> int:
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", help="sign in with the OpenID provider as this user")
     who.add_argument("--guest", action="store_true", help="play as a guest (no sign-in)")
+    who.add_argument(
+        "--id-token",
+        metavar="FILE",
+        help="sign in with this ID token of the demo's provider (- : standard input)",
+    )
     parser.add_argument("--score", type=int, default=500, help="the score to save")
     parser.add_argument(
         "--played-at",
@@ -365,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         args.played_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     try:
         result = play(args)
-    except (ClientError, httpx.HTTPError) as error:
+    except (ClientError, httpx.HTTPError, CannotPlay, OSError) as error:
         # A step that must work did not (webfed or the demo down, the pool misconfigured...).
         print(f"play.py: {error}", file=sys.stderr)
         return 2

@@ -1,14 +1,17 @@
 """examples/game/play.py, the command-line twin of the page, against a running ``webfed demo``.
 
-Each run signs in through the development provider's form (code + PKCE), takes identity-pool
-credentials with boto3, uses both gateways, and tries another player's data.
+Each run signs in through the development provider's form (code + PKCE), or with an ID token
+given on standard input (``--id-token -``), takes identity-pool credentials with boto3, uses
+both gateways, and tries another player's data.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -119,3 +122,46 @@ def test_the_admin_helper_answers_the_page_alone(demo: RunningDemo) -> None:
     refused = httpx.post(helper, json={"encodedMessage": tampered}, timeout=10)
     assert refused.status_code == 400
     assert refused.json() == {"error": "InvalidAuthorizationMessageException"}
+
+
+def _play_module() -> Any:
+    """examples/game/play.py as a module (it is a script, not part of a package)."""
+    spec = importlib.util.spec_from_file_location("game_play", GAME_DIR / "play.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_an_id_token_from_elsewhere_finds_the_same_identity(demo: RunningDemo) -> None:
+    dora = play(demo, "--user", "dora-cli")
+    config = httpx.get(demo.config_url, timeout=10).json()
+    id_token = _play_module().sign_in(config["oidc"], "dora-cli")  # as another program would
+    command = [sys.executable, str(GAME_DIR / "play.py"), "--config-url", demo.config_url]
+    result = subprocess.run(
+        [*command, "--json", "--id-token", "-"],
+        input=id_token,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    again = json.loads(result.stdout)
+    assert (again["player"], again["identityId"]) == ("dora-cli", dora["identityId"])
+
+
+def test_a_step_that_cannot_work_is_one_line_and_exit_code_2(
+    demo: RunningDemo, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-token"
+    command = [sys.executable, str(GAME_DIR / "play.py"), "--config-url", demo.config_url]
+    result = subprocess.run(
+        [*command, "--id-token", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and str(missing) in result.stderr
