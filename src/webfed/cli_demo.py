@@ -17,16 +17,25 @@ and serves the page itself (8710): ``index.html``, the committed bundle ``dist/g
 encoded authorization message with the administrator's credentials on the server side so that
 the page can show *why* a call was refused without ever holding the administrator's keys.
 
+``--oidc-issuer URL --oidc-client-id ID`` signs players in with another OpenID provider instead
+of the development one (which is then not started): its discovery document is read before
+anything starts, the rendered declarative file registers it as the pool's only provider, and
+``config.json`` points the page at it. With ``--oidc-client-secret-file``, the page's token
+requests go to ``POST /oidc/token``, which adds the client secret (RFC 6749 section 2.3.1) and
+passes them on to the provider: the secret never reaches the browser.
+
 Ctrl-C or SIGTERM stops everything (the children are asked to stop, then killed after ten
 seconds; on Linux they are also told to stop should the demo itself die). See docs/demo.md.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import ctypes
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -35,9 +44,11 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from ipaddress import ip_address
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any, TypeVar
+from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 import click
 import httpx
@@ -63,6 +74,21 @@ _STOP_TIMEOUT = 10.0
 _MAX_ENCODED = 10_240
 _NO_STORE = {"Cache-Control": "no-store"}
 _START_TIMEOUT = 60.0
+_DEFAULT_SCOPE = "openid profile"
+_MAX_ISSUER = 255  # IAM's limit on a provider URL
+_MAX_CLIENT_ID = 255  # IAM's limit on a client id
+_MAX_SCOPE = 1024
+_MAX_SECRET_FILE = 4096
+_MAX_DISCOVERY = 256 * 1024
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6749 section 3.3
+_SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+_RELAY_PATH = "/oidc/token"
+_TOKEN_PARAMETERS = ("grant_type", "code", "redirect_uri", "client_id", "code_verifier")
+_CODE_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636 section 4.1
+_MAX_CODE = 2048
+_MAX_TOKEN_REQUEST = 8192
+_MAX_TOKEN_RESPONSE = 64 * 1024
+_TOKEN_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class DemoError(click.ClickException):
@@ -123,31 +149,36 @@ class GameFile:
     @property
     def login_key(self) -> str:
         """The pool's ``Logins`` key for the provider: its URL without the scheme."""
-        return self.issuer.split("://", 1)[1]
+        return login_key_of(self.issuer)
 
 
-def render_game_file(source: Path, target: Path, webfed_port: int) -> GameFile:
+def render_game_file(
+    source: Path, target: Path, webfed_port: int, provider: Provider | None = None
+) -> GameFile:
     """Writes the example's declarative file for a webfed on ``webfed_port``.
 
     The file names the development provider by its URL, which contains webfed's address; when
-    the demo runs on another port, every ``127.0.0.1:8700`` becomes ``127.0.0.1:PORT``.
+    the demo runs on another port, every ``127.0.0.1:8700`` becomes ``127.0.0.1:PORT``. With
+    ``provider`` (``--oidc-issuer``), that provider replaces the development one: it is the
+    file's only provider, with the page's client id, and the one the identity pools trust.
     """
     text = source.read_text(encoding="utf-8")
     text = text.replace(_FILE_ADDRESS, f"{HOST}:{webfed_port}")
+    if provider is not None:
+        text = _with_provider(yaml.safe_load(text), provider, source)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     document = yaml.safe_load(text)
+    wanted = provider.issuer if provider is not None else None
     try:
         pool = document["identity_pools"][0]
         issuer = next(
-            provider["url"]
-            for provider in document["providers"]
-            if str(provider["url"]).endswith("/dev-idp")
+            entry["url"]
+            for entry in document["providers"]
+            if entry["url"] == wanted or (wanted is None and str(entry["url"]).endswith("/dev-idp"))
         )
         client_id = next(
-            provider["client_ids"][0]
-            for provider in document["providers"]
-            if provider["url"] == issuer
+            entry["client_ids"][0] for entry in document["providers"] if entry["url"] == issuer
         )
         pool_id = str(pool["id"])
     except (KeyError, IndexError, TypeError, StopIteration) as error:
@@ -157,6 +188,266 @@ def render_game_file(source: Path, target: Path, webfed_port: int) -> GameFile:
         ) from error
     region = pool_id.split(":", 1)[0]
     return GameFile(target, pool_id, region, str(issuer), str(client_id))
+
+
+def _with_provider(document: Any, provider: Provider, source: Path) -> str:
+    """The example's declarative document with ``provider`` in place of the development one."""
+    from webfed.declarative.source import Dumper
+
+    try:
+        pools = document["identity_pools"]
+        settings = document.setdefault("settings", {})
+        for pool in pools:
+            pool["openid_connect_providers"] = [provider.issuer]
+    except (KeyError, TypeError, AttributeError) as error:
+        raise DemoError(f"{source}: expected settings and identity pools ({error!r})") from error
+    # Only an http:// issuer (on loopback: checked with the options) needs http issuers.
+    settings["allow_http_issuers"] = provider.issuer.startswith("http://")
+    document["providers"] = [{"url": provider.issuer, "client_ids": [provider.client_id]}]
+    header = (
+        f"# {source.name} for webfed demo --oidc-issuer {provider.issuer}: the identity pool\n"
+        "# trusts that provider (and no other) for the page's client id. Written by the demo.\n"
+    )
+    return header + yaml.dump(document, Dumper=Dumper, sort_keys=False, allow_unicode=True)
+
+
+# --- The page's OpenID provider (--oidc-*) -------------------------------------------------
+
+
+def login_key_of(issuer: str) -> str:
+    """The pool's ``Logins`` key for an OpenID Connect provider: its URL without the scheme.
+
+    That is the name webfed's identity pools know the provider by (the resource of its IAM
+    ARN), as in Amazon Cognito.
+    """
+    return issuer.split("://", 1)[1]
+
+
+@dataclass(frozen=True)
+class Provider:
+    """The provider of ``--oidc-issuer``, checked: the page signs players in with it."""
+
+    issuer: str
+    client_id: str
+    scope: str
+    client_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def login_key(self) -> str:
+        return login_key_of(self.issuer)
+
+    @property
+    def on_loopback(self) -> bool:
+        return _is_loopback(urlsplit(self.issuer).hostname or "")
+
+
+@dataclass(frozen=True)
+class ProviderEndpoints:
+    """What the demo takes from the provider's discovery document."""
+
+    authorization_endpoint: str
+    token_endpoint: str
+    #: How the token relay authenticates the client (``client_secret_basic`` or
+    #: ``client_secret_post``); ``None`` without a client secret.
+    client_authentication: str | None
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_problem(url: str, *, query: bool = False) -> str | None:
+    """Why ``url`` cannot name the provider or one of its endpoints (``None``: it can).
+
+    An endpoint may have a query (RFC 6749 section 3.1, kept when parameters are added); an
+    issuer may not (OpenID Connect Discovery section 2, IAM).
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError:
+        return "is not a URL"
+    if not url.startswith(("https://", "http://")) or not parts.hostname:
+        return "must be an https:// URL (http:// only on loopback)"
+    if url.startswith("http://") and not _is_loopback(parts.hostname):
+        return "may use http:// only on loopback (127.0.0.1, ::1, localhost): use https://"
+    if parts.fragment or "#" in url or "@" in parts.netloc:
+        return "must have no fragment or user name"
+    if not query and (parts.query or "?" in url):
+        return "must have no query"
+    if any(character.isspace() or not character.isprintable() for character in url):
+        return "must not contain spaces or control characters"
+    return None
+
+
+def check_issuer(url: str) -> str:
+    """``--oidc-issuer``: what IAM accepts as a provider URL, https (or http on loopback)."""
+    problem = _url_problem(url)
+    if problem is None and len(url) > _MAX_ISSUER:
+        problem = f"is longer than {_MAX_ISSUER} characters"
+    if problem is None and url.startswith("https://") and urlsplit(url).port is not None:
+        # IAM's rule, which webfed follows unless it allows http issuers (test providers).
+        problem = "must not name a port: an https provider URL has none (as in IAM)"
+    if problem is not None:
+        raise click.BadParameter(f"{url!r} {problem}", param_hint="--oidc-issuer")
+    return url
+
+
+def check_client_id(client_id: str) -> str:
+    if not 0 < len(client_id) <= _MAX_CLIENT_ID or not _printable_word(client_id):
+        raise click.BadParameter(
+            f"expected 1 to {_MAX_CLIENT_ID} printable characters without spaces",
+            param_hint="--oidc-client-id",
+        )
+    return client_id
+
+
+def check_scope(scope: str) -> str:
+    """RFC 6749 section 3.3: space-separated scope tokens; OpenID Connect needs ``openid``."""
+    tokens = scope.split(" ")
+    if len(scope) > _MAX_SCOPE or not all(_SCOPE_TOKEN.fullmatch(token) for token in tokens):
+        raise click.BadParameter(
+            "expected scope tokens separated by single spaces", param_hint="--oidc-scope"
+        )
+    if "openid" not in tokens:
+        raise click.BadParameter(
+            "must include openid (the page needs an ID token)", param_hint="--oidc-scope"
+        )
+    return scope
+
+
+def read_client_secret(path: Path) -> str:
+    """``--oidc-client-secret-file``: one line, the client secret. Errors never quote it."""
+    hint = "--oidc-client-secret-file"
+    try:
+        with path.open("rb") as file:
+            raw = file.read(_MAX_SECRET_FILE + 1)
+    except OSError as error:
+        raise click.BadParameter(f"{path}: {error.strerror}", param_hint=hint) from error
+    secret = raw.decode("ascii", errors="replace").strip()
+    # RFC 6749 appendix A.2: a client secret is printable ASCII (%x20-7E).
+    if len(raw) > _MAX_SECRET_FILE or not secret or not all(" " <= c <= "~" for c in secret):
+        raise click.BadParameter(
+            f"{path}: expected one line of printable ASCII, the client secret "
+            f"(at most {_MAX_SECRET_FILE} bytes)",
+            param_hint=hint,
+        )
+    return secret
+
+
+def _printable_word(text: str) -> bool:
+    return all(character.isprintable() and not character.isspace() for character in text)
+
+
+def provider_from_options(
+    issuer: str | None,
+    client_id: str | None,
+    scope: str | None,
+    login_key: str | None,
+    secret_file: Path | None,
+) -> Provider | None:
+    """The ``--oidc-*`` options checked together; ``None`` without ``--oidc-issuer``."""
+    if issuer is None:
+        given = {
+            "--oidc-client-id": client_id,
+            "--oidc-scope": scope,
+            "--oidc-login-key": login_key,
+            "--oidc-client-secret-file": secret_file,
+        }
+        extra = [name for name, value in given.items() if value is not None]
+        if extra:
+            raise click.UsageError(f"{', '.join(extra)} only goes with --oidc-issuer")
+        return None
+    issuer = check_issuer(issuer)
+    if client_id is None:
+        raise click.UsageError(
+            "--oidc-issuer needs --oidc-client-id, the page's client id at that provider"
+        )
+    if login_key is not None and login_key != login_key_of(issuer):
+        raise click.BadParameter(
+            f"{login_key!r}: webfed's identity pool knows an OpenID Connect provider by its "
+            f"URL without the scheme, {login_key_of(issuer)!r}, and refuses logins under any "
+            "other name",
+            param_hint="--oidc-login-key",
+        )
+    return Provider(
+        issuer=issuer,
+        client_id=check_client_id(client_id),
+        scope=check_scope(scope if scope is not None else _DEFAULT_SCOPE),
+        client_secret=read_client_secret(secret_file) if secret_file is not None else None,
+    )
+
+
+def _fetch_json(url: str, limit: int) -> dict[str, Any]:
+    """A JSON object from ``url``: no redirect followed, at most ``limit`` bytes read."""
+    with httpx.stream(
+        "GET", url, timeout=10.0, follow_redirects=False, headers={"Accept": "application/json"}
+    ) as response:
+        if response.status_code != 200:
+            raise ValueError(f"HTTP {response.status_code}")
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > limit:
+                raise ValueError(f"larger than {limit} bytes")
+    document = json.loads(body)
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
+    return document
+
+
+def discover_provider(provider: Provider) -> ProviderEndpoints:
+    """The provider's endpoints from its discovery document (OpenID Connect Discovery 1.0).
+
+    The document must name the issuer exactly as given (section 4.3), and its endpoints must be
+    URLs the browser may be sent to (https, or http on loopback).
+    """
+    url = f"{provider.issuer.rstrip('/')}/.well-known/openid-configuration"
+    try:
+        document = _fetch_json(url, _MAX_DISCOVERY)
+    except (httpx.HTTPError, ValueError) as error:
+        raise DemoError(f"the provider's discovery failed: {url}: {error}") from error
+    if document.get("issuer") != provider.issuer:
+        raise DemoError(
+            f"{url} names the issuer {str(document.get('issuer'))[:200]!r}, not "
+            f"{provider.issuer!r}: --oidc-issuer must be exactly the provider's issuer"
+        )
+    endpoints = {}
+    for name in ("authorization_endpoint", "token_endpoint"):
+        value = document.get(name)
+        problem = _url_problem(value, query=True) if isinstance(value, str) else "is missing"
+        if problem is not None:
+            raise DemoError(f"{url}: {name} {problem}")
+        endpoints[name] = str(value)
+    challenges = document.get("code_challenge_methods_supported")
+    if isinstance(challenges, list) and "S256" not in challenges:
+        raise DemoError(f"{url}: the provider does not support PKCE with S256, which the page uses")
+    return ProviderEndpoints(
+        endpoints["authorization_endpoint"],
+        endpoints["token_endpoint"],
+        _client_authentication(document, url) if provider.client_secret is not None else None,
+    )
+
+
+def _client_authentication(document: dict[str, Any], url: str) -> str:
+    """How to send the client secret: Basic if accepted (RFC 6749 2.3.1's default), else POST.
+
+    Without ``token_endpoint_auth_methods_supported``, Discovery's default is Basic.
+    """
+    methods = document.get("token_endpoint_auth_methods_supported", ["client_secret_basic"])
+    for method in _SECRET_METHODS:
+        if isinstance(methods, list) and method in methods:
+            return method
+    raise DemoError(
+        f"{url}: the provider accepts no client secret at its token endpoint "
+        f"(token_endpoint_auth_methods_supported: {json.dumps(methods)[:200]}); "
+        "leave out --oidc-client-secret-file for a public client"
+    )
 
 
 def _die_with_parent() -> None:
@@ -293,6 +584,11 @@ def _discover(issuer: str) -> dict[str, Any]:
     return document
 
 
+def _dev_endpoints(game: GameFile) -> ProviderEndpoints:
+    discovery = _discover(game.issuer)
+    return ProviderEndpoints(discovery["authorization_endpoint"], discovery["token_endpoint"], None)
+
+
 def _main_listener_allows(origin: str, webfed_url: str) -> bool:
     """Whether webfed's main listener answers a browser's CORS preflight from ``origin``."""
     with contextlib.suppress(httpx.HTTPError):
@@ -321,6 +617,23 @@ class PageConfig:
     admin_key_id: str
     admin_secret: str = field(repr=False)
     relay: bool
+    token_relay: TokenRelay | None = None
+
+
+def _from_the_page(request: Any, page_origin: str) -> bool:
+    """Whether a request to the page's server comes from the page (or a local program).
+
+    A loopback client; the page's own Host (another name resolving to 127.0.0.1 is DNS
+    rebinding); and no foreign Origin (browsers send one on every cross-origin POST).
+    """
+    client = request.client
+    origin = request.headers.get("origin")
+    return (
+        client is not None
+        and client.host in ("127.0.0.1", "::1")
+        and request.headers.get("host") == page_origin.split("://", 1)[1]
+        and (origin is None or origin == page_origin)
+    )
 
 
 def _decoder(config: PageConfig) -> Callable[[Any], Awaitable[Any]]:
@@ -343,21 +656,12 @@ def _decoder(config: PageConfig) -> Callable[[Any], Awaitable[Any]]:
         )
         return str(client.decode_authorization_message(EncodedMessage=encoded)["DecodedMessage"])
 
-    host = config.page_origin.split("://", 1)[1]
-
     async def decode(request: Request) -> Response:
         # The administrator's helper answers the page itself only: it reveals why a request
-        # was refused, which AWS keeps from the caller on purpose. So: a loopback client; the
-        # page's own Host (another name resolving to 127.0.0.1 is DNS rebinding); no foreign
-        # Origin; and a JSON body, which a cross-site form cannot send without a preflight.
-        client = request.client
-        origin = request.headers.get("origin")
-        if (
-            client is None
-            or client.host not in ("127.0.0.1", "::1")
-            or request.headers.get("host") != host
-            or (origin is not None and origin != config.page_origin)
-        ):
+        # was refused, which AWS keeps from the caller on purpose. So the page's own requests
+        # (see _from_the_page), with a JSON body, which a cross-site form cannot send without
+        # a preflight.
+        if not _from_the_page(request, config.page_origin):
             return JSONResponse({"error": "the page's own origin only"}, status_code=403)
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type != "application/json":
@@ -410,6 +714,150 @@ def _relay(webfed_url: str) -> Callable[[Any], Awaitable[Any]]:
     return relay
 
 
+@dataclass(frozen=True)
+class TokenRelay:
+    """``POST /oidc/token``: the page's token request, sent on with the client secret."""
+
+    token_endpoint: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    client_authentication: str  # client_secret_basic or client_secret_post
+    redirect_uris: tuple[str, ...]  # the page's own addresses
+
+
+class _RelayRefusal(Exception):
+    """A token request the relay does not pass on: an RFC 6749 section 5.2 error."""
+
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.body = {"error": error, "error_description": description}
+
+
+def client_authentication(
+    method: str, client_id: str, client_secret: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The headers and form fields authenticating a client (RFC 6749 section 2.3.1).
+
+    ``client_secret_basic``: HTTP Basic, the id and secret each form-urlencoded first;
+    ``client_secret_post``: both in the body.
+    """
+    if method == "client_secret_basic":
+        pair = f"{quote_plus(client_id, safe='')}:{quote_plus(client_secret, safe='')}"
+        encoded = base64.b64encode(pair.encode("utf-8")).decode("ascii")
+        return {"Authorization": f"Basic {encoded}"}, {}
+    if method == "client_secret_post":
+        return {}, {"client_id": client_id, "client_secret": client_secret}
+    raise ValueError(f"unknown client authentication method {method!r}")
+
+
+def token_form(body: bytes, relay: TokenRelay) -> dict[str, str]:
+    """The page's token request, checked: the authorization code grant with PKCE, only.
+
+    RFC 6749 section 4.1.3 (each parameter at most once, section 3.2) and RFC 7636 section 4.5.
+    """
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, strict_parsing=True, max_num_fields=8
+        )
+    except ValueError as error:
+        raise _RelayRefusal(400, "invalid_request", "send a form-encoded token request") from error
+    form = dict(pairs)
+    if len(form) != len(pairs):
+        raise _RelayRefusal(400, "invalid_request", "a parameter is repeated")
+    if form.get("grant_type") != "authorization_code":
+        raise _RelayRefusal(
+            400, "unsupported_grant_type", "the relay passes on authorization codes only"
+        )
+    unexpected = sorted(set(form) - set(_TOKEN_PARAMETERS))
+    if unexpected:
+        raise _RelayRefusal(400, "invalid_request", f"unexpected parameter {unexpected[0][:40]}")
+    if form.get("client_id", relay.client_id) != relay.client_id:
+        raise _RelayRefusal(401, "invalid_client", "not the page's client id")
+    if not 0 < len(form.get("code", "")) <= _MAX_CODE:
+        raise _RelayRefusal(400, "invalid_request", "code is missing or too long")
+    if not _CODE_VERIFIER.fullmatch(form.get("code_verifier", "")):
+        raise _RelayRefusal(400, "invalid_request", "code_verifier (RFC 7636) is required")
+    if form.get("redirect_uri") not in relay.redirect_uris:
+        raise _RelayRefusal(400, "invalid_request", "redirect_uri is not the page's")
+    return {name: form[name] for name in ("grant_type", "code", "redirect_uri", "code_verifier")}
+
+
+async def _read_body(request: Any, limit: int) -> bytes:
+    """The request's body, refused (413) past ``limit`` bytes, announced or not."""
+    declared = request.headers.get("content-length", "0")
+    if not declared.isdigit() or int(declared) > limit:
+        raise _RelayRefusal(413, "invalid_request", f"the body is larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _RelayRefusal(413, "invalid_request", f"the body is larger than {limit} bytes")
+    return bytes(body)
+
+
+async def _exchange(relay: TokenRelay, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """The provider's answer to the code, with the client authenticated by its secret.
+
+    No redirect is followed and at most ``_MAX_TOKEN_RESPONSE`` bytes are read. The refresh
+    token is dropped: the page never uses one, and it would outlive the sign-in in the browser.
+    """
+    headers, credentials = client_authentication(
+        relay.client_authentication, relay.client_id, relay.client_secret
+    )
+    unreachable = _RelayRefusal(
+        502, "temporarily_unavailable", "the provider's token endpoint did not answer usably"
+    )
+    try:
+        async with (
+            httpx.AsyncClient(timeout=10.0, follow_redirects=False) as http,
+            http.stream(
+                "POST",
+                relay.token_endpoint,
+                data={**form, **credentials},
+                headers={"Accept": "application/json", **headers},
+            ) as response,
+        ):
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > _MAX_TOKEN_RESPONSE:
+                    raise unreachable
+            status = response.status_code
+    except httpx.HTTPError as error:
+        raise unreachable from error
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict) or not (status == 200 or 400 <= status < 500):
+        raise unreachable
+    answer.pop("refresh_token", None)
+    return status, answer
+
+
+def _token_relay(config: PageConfig, relay: TokenRelay) -> Callable[[Any], Awaitable[Any]]:
+    """``POST /oidc/token``, for the page alone (see :func:`_from_the_page`)."""
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+
+    async def token(request: Request) -> Response:
+        try:
+            if not _from_the_page(request, config.page_origin):
+                raise _RelayRefusal(403, "access_denied", "the page's own origin only")
+            media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media_type != "application/x-www-form-urlencoded":
+                raise _RelayRefusal(415, "invalid_request", "send a form-encoded token request")
+            form = token_form(await _read_body(request, _MAX_TOKEN_REQUEST), relay)
+            status, answer = await _exchange(relay, form)
+        except _RelayRefusal as refusal:
+            status, answer = refusal.status, refusal.body
+        # RFC 6749 section 5.1: token responses are never cached.
+        return JSONResponse(answer, status_code=status, headers=_TOKEN_HEADERS)
+
+    return token
+
+
 def build_page_app(config: PageConfig, watchdog: Callable[[], str | None]) -> Any:
     """The Starlette app serving the page, its configuration and the administrator's helper.
 
@@ -442,6 +890,10 @@ def build_page_app(config: PageConfig, watchdog: Callable[[], str | None]) -> An
         Route("/config.json", page_config),
         Route("/admin/decode", _decoder(config), methods=["POST"]),
     ]
+    if config.token_relay is not None:
+        routes.append(
+            Route(_RELAY_PATH, _token_relay(config, config.token_relay), methods=["POST"])
+        )
     if config.relay:
         relay = _relay(config.webfed_url)
         routes += [
@@ -486,10 +938,21 @@ def _interruptible() -> Iterator[None]:
 
 
 def _page_settings(
-    ports: Ports, game: GameFile, discovery: dict[str, Any], relay: bool
+    ports: Ports,
+    game: GameFile,
+    endpoints: ProviderEndpoints,
+    relay: bool,
+    provider: Provider | None = None,
 ) -> dict[str, Any]:
-    """The page's config.json (described in examples/game/src/config.js)."""
+    """The page's config.json (described in examples/game/src/config.js).
+
+    With a client secret, the page's token requests go to the demo's token relay, which adds
+    the secret; the secret itself is never in config.json.
+    """
     origin = ports.url("game")
+    token_endpoint = endpoints.token_endpoint
+    if provider is not None and provider.client_secret is not None:
+        token_endpoint = f"{origin}{_RELAY_PATH}"
     return {
         "region": game.region,
         "identityPoolId": game.pool_id,
@@ -501,17 +964,50 @@ def _page_settings(
         "table": TABLE,
         "oidc": {
             "issuer": game.issuer,
-            "authorizationEndpoint": discovery["authorization_endpoint"],
-            "tokenEndpoint": discovery["token_endpoint"],
+            "authorizationEndpoint": endpoints.authorization_endpoint,
+            "tokenEndpoint": token_endpoint,
             "clientId": game.client_id,
             "loginKey": game.login_key,
-            "scope": "openid profile",
+            "scope": provider.scope if provider is not None else _DEFAULT_SCOPE,
         },
         "adminDecodeUrl": "/admin/decode",
     }
 
 
-def _start_services(processes: Processes, ports: Ports, data_dir: Path, game: GameFile) -> None:
+def _issuer_networks(provider: Provider | None) -> dict[str, str]:
+    """Where webfed may fetch the provider's keys from, besides public addresses.
+
+    webfed refuses loopback and private addresses by default (its guard against requests into
+    its own network). The development provider is on 127.0.0.1: exactly that is allowed. A
+    provider of ``--oidc-issuer`` on loopback gets loopback; one on a private network needs
+    ``WEBFED_ISSUER_ALLOWED_NETWORKS`` in the demo's environment, passed on as it is.
+    """
+    if provider is None:
+        return {"WEBFED_ISSUER_ALLOWED_NETWORKS": f"{HOST}/32"}
+    given = os.environ.get("WEBFED_ISSUER_ALLOWED_NETWORKS", "")
+    networks = [entry.strip() for entry in given.split(",") if entry.strip()]
+    if provider.on_loopback:
+        networks += ["127.0.0.0/8", "::1/128"]
+    return {"WEBFED_ISSUER_ALLOWED_NETWORKS": ",".join(networks)} if networks else {}
+
+
+def _serve_argv(ports: Ports, data_dir: Path, provider: Provider | None) -> list[str]:
+    """``webfed serve``: with the development provider, unless another one is configured."""
+    serve = [sys.executable, "-m", "webfed", "serve"]
+    if provider is None:
+        serve += ["--dev-idp", "--allow-http-issuers"]
+    elif provider.issuer.startswith("http://"):
+        serve += ["--allow-http-issuers"]
+    return [*serve, "--host", HOST, "--port", str(ports.webfed), "--data-dir", str(data_dir)]
+
+
+def _start_services(
+    processes: Processes,
+    ports: Ports,
+    data_dir: Path,
+    game: GameFile,
+    provider: Provider | None = None,
+) -> None:
     """moto, webfed, the bucket and table, the two gateways: each up before the next needs it."""
     python = sys.executable
     # The gateways answer CORS for the page; an upstream must add no CORS headers of its own
@@ -521,11 +1017,8 @@ def _start_services(processes: Processes, ports: Ports, data_dir: Path, game: Ga
         [python, "-m", "moto.server", "-H", HOST, "-p", str(ports.moto)],
         {"MOTO_DISABLE_GLOBAL_CORS": "true"},
     )
-    serve = [python, "-m", "webfed", "serve", "--dev-idp", "--allow-http-issuers"]
-    serve += ["--host", HOST, "--port", str(ports.webfed), "--data-dir", str(data_dir)]
-    # The provider's keys are fetched from loopback, which webfed refuses by default (its
-    # guard against requests into its own network): allow exactly that address.
-    allow = {"WEBFED_ISSUER_ALLOWED_NETWORKS": f"{HOST}/32"}
+    serve = _serve_argv(ports, data_dir, provider)
+    allow = _issuer_networks(provider)
     webfed = processes.start("webfed", [*serve, "--config", str(game.path)], allow)
     processes.wait_healthy(moto, f"{ports.url('moto')}/moto-api/data.json")
     processes.wait_healthy(webfed, f"{ports.url('webfed')}/healthz")
@@ -547,24 +1040,55 @@ def _start_services(processes: Processes, ports: Ports, data_dir: Path, game: Ga
         processes.wait_healthy(gateway, f"{ports.url(service)}/__webfed/healthz")
 
 
-def run_demo(ports: Ports, data_dir: Path, game_dir: Path) -> None:
+@dataclass(frozen=True)
+class SignIn:
+    """The provider of ``--oidc-issuer`` and its discovered endpoints."""
+
+    provider: Provider
+    endpoints: ProviderEndpoints
+
+
+def run_demo(ports: Ports, data_dir: Path, game_dir: Path, sign_in: SignIn | None = None) -> None:
     """Starts everything, serves the page until a signal, stops everything.
 
     The ports are claimed first: with one taken, nothing is written or started.
     """
     listener = _claim_ports(ports)
     try:
-        _run(listener, ports, data_dir, game_dir)
+        _run(listener, ports, data_dir, game_dir, sign_in)
     finally:
         listener.close()
 
 
-def _run(listener: socket.socket, ports: Ports, data_dir: Path, game_dir: Path) -> None:
+def _token_relay_of(ports: Ports, sign_in: SignIn | None) -> TokenRelay | None:
+    if sign_in is None or sign_in.provider.client_secret is None:
+        return None
+    assert sign_in.endpoints.client_authentication is not None  # discovered with the secret
+    origin = ports.url("game")
+    return TokenRelay(
+        token_endpoint=sign_in.endpoints.token_endpoint,
+        client_id=sign_in.provider.client_id,
+        client_secret=sign_in.provider.client_secret,
+        client_authentication=sign_in.endpoints.client_authentication,
+        redirect_uris=(f"{origin}/", f"{origin}/index.html"),  # the page's redirectUri()
+    )
+
+
+def _run(
+    listener: socket.socket,
+    ports: Ports,
+    data_dir: Path,
+    game_dir: Path,
+    sign_in: SignIn | None,
+) -> None:
     from webfed.admin import load_or_create_admin_credentials
 
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir = data_dir.resolve()
-    game = render_game_file(game_dir / "webfed.yaml", data_dir / "game-webfed.yaml", ports.webfed)
+    provider = sign_in.provider if sign_in is not None else None
+    game = render_game_file(
+        game_dir / "webfed.yaml", data_dir / "game-webfed.yaml", ports.webfed, provider
+    )
     admin, _ = load_or_create_admin_credentials(data_dir, None, None)
     processes = Processes(data_dir / "logs", _child_env())
     failures: list[str] = []
@@ -578,19 +1102,21 @@ def _run(listener: socket.socket, ports: Ports, data_dir: Path, game_dir: Path) 
     with _interruptible():
         try:
             click.echo(f"webfed demo: starting (logs in {processes.log_dir})", err=True)
-            _start_services(processes, ports, data_dir, game)
-            discovery = _discover(game.issuer)
+            _start_services(processes, ports, data_dir, game, provider)
+            endpoints = sign_in.endpoints if sign_in is not None else _dev_endpoints(game)
             relay = not _main_listener_allows(ports.url("game"), ports.url("webfed"))
             page = PageConfig(
                 game_dir=game_dir,
                 page_origin=ports.url("game"),
                 webfed_url=ports.url("webfed"),
-                page=_page_settings(ports, game, discovery, relay),
+                page=_page_settings(ports, game, endpoints, relay, provider),
                 admin_key_id=admin.access_key_id,
                 admin_secret=admin.secret_access_key,
                 relay=relay,
+                token_relay=_token_relay_of(ports, sign_in),
             )
-            _serve_page(build_page_app(page, watchdog), listener, ports, data_dir, relay)
+            app = build_page_app(page, watchdog)
+            _serve_page(app, listener, ports, data_dir, relay, sign_in)
         except _Interrupted:
             pass
         finally:
@@ -634,21 +1160,32 @@ def _claim_ports(ports: Ports) -> socket.socket:
 
 
 def _serve_page(
-    app: Any, listener: socket.socket, ports: Ports, data_dir: Path, relay: bool
+    app: Any,
+    listener: socket.socket,
+    ports: Ports,
+    data_dir: Path,
+    relay: bool,
+    sign_in: SignIn | None = None,
 ) -> None:
     import uvicorn
 
+    # No access log: the token relay's requests carry authorization codes.
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     )
+    webfed = "webfed (STS, IAM, Cognito Identity, dev IdP)"
+    if sign_in is not None:
+        webfed = "webfed (STS, IAM, Cognito Identity)"
     lines = [
-        f"  webfed (STS, IAM, Cognito Identity, dev IdP)  {ports.url('webfed')}",
+        f"  {webfed:<44}  {ports.url('webfed')}",
         f"  S3 gateway                                    {ports.url('s3')}",
         f"  DynamoDB gateway                              {ports.url('dynamodb')}",
         f"  moto (the upstream, in memory)                {ports.url('moto')}",
         f"  administrator credentials                     {data_dir / 'admin-credentials'}"
         " (profile webfed)",
     ]
+    if sign_in is not None:
+        lines.append(_provider_line(sign_in))
     if relay:
         lines.append(
             "  (webfed answers no CORS preflight: the page reaches Cognito Identity through "
@@ -659,6 +1196,18 @@ def _serve_page(
     click.echo(f"webfed demo ready: {ports.url('game')}/")
     sys.stdout.flush()
     server.run(sockets=[listener])
+
+
+def _provider_line(sign_in: SignIn) -> str:
+    provider = sign_in.provider
+    how = "the page calls its token endpoint"
+    if provider.client_secret is not None:
+        method = sign_in.endpoints.client_authentication
+        how = f"token requests through the page's {_RELAY_PATH}, with the client secret ({method})"
+    return (
+        f"  {'OpenID provider':<44}  {provider.issuer}\n"
+        f"  {'':<44}  client {provider.client_id}; {how}"
+    )
 
 
 def _port_option(name: str, what: str) -> Callable[[_F], _F]:
@@ -690,6 +1239,25 @@ def _port_option(name: str, what: str) -> Callable[[_F], _F]:
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="The game example (default: examples/game of the repository).",
 )
+@click.option(
+    "--oidc-issuer",
+    metavar="URL",
+    help="Sign players in with this OpenID provider instead of the dev IdP "
+    "(https://, or http:// on loopback).",
+)
+@click.option("--oidc-client-id", metavar="ID", help="The page's client id at that provider.")
+@click.option("--oidc-scope", help=f"The scope asked for.  [default: {_DEFAULT_SCOPE}]")
+@click.option(
+    "--oidc-login-key",
+    metavar="KEY",
+    help="The pool's Logins key for the provider.  [default: the issuer without https://]",
+)
+@click.option(
+    "--oidc-client-secret-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The client's secret (one line): the page's token requests then go through the "
+    "demo, which adds it; it never reaches the browser.",
+)
 def demo(
     webfed_port: int,
     s3_port: int,
@@ -698,13 +1266,24 @@ def demo(
     moto_port: int,
     data_dir: Path,
     game_dir: Path | None,
+    oidc_issuer: str | None,
+    oidc_client_id: str | None,
+    oidc_scope: str | None,
+    oidc_login_key: str | None,
+    oidc_client_secret_file: Path | None,
 ) -> None:
     """Run the game example: webfed, its dev IdP, S3/DynamoDB gateways, moto and the page."""
     ports = Ports(webfed_port, s3_port, dynamodb_port, game_port, moto_port)
     if len(set(vars(ports).values())) != len(vars(ports)):
         raise click.UsageError("every port must be different")
+    provider = provider_from_options(
+        oidc_issuer, oidc_client_id, oidc_scope, oidc_login_key, oidc_client_secret_file
+    )
     try:
         import moto  # noqa: F401
     except ImportError as error:
         raise DemoError("moto is needed: pip install 'webfed[demo]'") from error
-    run_demo(ports, data_dir, find_game_dir(game_dir))
+    game = find_game_dir(game_dir)
+    # The provider answers before anything starts: a typo in its URL stops the demo here.
+    sign_in = SignIn(provider, discover_provider(provider)) if provider is not None else None
+    run_demo(ports, data_dir, game, sign_in)

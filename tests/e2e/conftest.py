@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +46,11 @@ class RunningDemo:
     @property
     def admin_credentials(self) -> Path:
         return self.data_dir / "admin-credentials"
+
+    @property
+    def error_path(self) -> Path:
+        """The demo's own standard error (its children log under ``data_dir/logs``)."""
+        return self.data_dir.parent / f"{self.data_dir.name}-demo.err"
 
     def logs(self) -> str:
         parts = []
@@ -91,14 +96,14 @@ class PortTaken(RuntimeError):
     """Another process took one of the free ports between choosing it and the demo's start."""
 
 
-def _start_once(data_dir: Path, timeout: float) -> RunningDemo:
+def _start_once(data_dir: Path, timeout: float, extra_args: Sequence[str] = ()) -> RunningDemo:
     ports = {name: free_port() for name in ("webfed", "s3", "dynamodb", "game", "moto")}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBFED_", "AWS_"))}
     env["WEBFED_IDENTITY_POOL_CREDENTIALS_SECONDS"] = CREDENTIALS_SECONDS
     command = [sys.executable, "-m", "webfed", "demo", "--data-dir", str(data_dir)]
     command += ["--port", str(ports["webfed"]), "--s3-port", str(ports["s3"])]
     command += ["--dynamodb-port", str(ports["dynamodb"]), "--game-port", str(ports["game"])]
-    command += ["--moto-port", str(ports["moto"])]
+    command += ["--moto-port", str(ports["moto"]), *extra_args]
     error_path = data_dir.parent / f"{data_dir.name}-demo.err"
     with error_path.open("w") as stderr:
         process = subprocess.Popen(
@@ -127,12 +132,17 @@ def _start_once(data_dir: Path, timeout: float) -> RunningDemo:
     raise RuntimeError(f"webfed demo did not start ({process.returncode}):\n{errors}")
 
 
-def start_demo(data_dir: Path, timeout: float = 90.0) -> RunningDemo:
-    """``webfed demo`` on free ports, once "ready"; again on other ports if one was taken."""
+def start_demo(
+    data_dir: Path, timeout: float = 90.0, extra_args: Sequence[str] = ()
+) -> RunningDemo:
+    """``webfed demo`` on free ports, once "ready"; again on other ports if one was taken.
+
+    ``extra_args`` are added to the command line (e.g. ``--oidc-issuer URL``).
+    """
     try:
-        return _start_once(data_dir, timeout)
+        return _start_once(data_dir, timeout, extra_args)
     except PortTaken:
-        return _start_once(data_dir, timeout)
+        return _start_once(data_dir, timeout, extra_args)
 
 
 def stop_demo(demo: RunningDemo) -> int:
