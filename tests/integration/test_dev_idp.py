@@ -369,8 +369,10 @@ def test_unsafe_requests_are_shown_not_redirected(
 def test_authorization_request_by_post(issuer: str) -> None:
     """OpenID Connect Core 3.1.2.1: the authorization endpoint takes the request by POST too;
     with none of the sign-in form's fields, that is the sign-in page, not an error."""
+    # With OpenID Connect's own claims parameter (5.5), ignored, not taken for the page's field.
+    claims_request = json.dumps({"id_token": {"email": {"essential": True}}})
     params = _authorize_params(_pkce()[1], login_hint="dora")
-    page = httpx.post(f"{issuer}/authorize", data=params)
+    page = httpx.post(f"{issuer}/authorize", data={**params, "claims": claims_request})
     assert page.status_code == 200, page.text
     form = _Form()
     form.feed(page.text)

@@ -4,8 +4,8 @@
 - ``GET  /dev-idp/jwks.json``: the public key (RFC 7517 section 5);
 - ``GET  /dev-idp/authorize``: the sign-in page for an authorization request;
 - ``POST /dev-idp/authorize``: the page's form: a code, by a 303 to the redirection URI; or,
-  with none of the form's own fields, an authorization request sent as a form (OpenID Connect
-  Core 1.0 section 3.1.2.1): the sign-in page, as for ``GET``;
+  with neither ``username`` nor ``decision``, an authorization request sent as a form (OpenID
+  Connect Core 1.0 section 3.1.2.1): the sign-in page, as for ``GET``;
 - ``POST /dev-idp/token``: code + PKCE verifier for tokens (RFC 6749 4.1.3, RFC 7636 4.5),
   public clients only: an ``Authorization`` header is refused (401, RFC 6749 section 5.2);
 - ``GET|POST /dev-idp/userinfo``: the user's claims for the access token.
@@ -61,6 +61,7 @@ _PREFLIGHT = {
 }
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _FORM_FIELDS = frozenset({"username", "claims", "decision"})
+_SIGN_IN_FIELDS = frozenset({"username", "decision"})
 
 
 class _BadForm(ValueError):
@@ -171,7 +172,9 @@ class _Endpoints:
             return _html(error_page(str(error)), 400)
         except AuthorizationError as error:
             return _see_other(error.redirect(self.provider.issuer))
-        if request.method == "GET" or not form:  # a request by POST (OpenID Connect 3.1.2.1)
+        # A POST without the sign-in's own fields is a request by POST (OpenID Connect 3.1.2.1),
+        # whose "claims" would be OpenID Connect's claims request (5.5), ignored like on GET.
+        if request.method == "GET" or not _SIGN_IN_FIELDS & form.keys():
             hint = parsed.login_hint or ""
             page = sign_in_page(parsed, action=self._action(), username=hint)
             return _html(page, 200)
