@@ -12,11 +12,14 @@ run side by side:
 
 In headless Chromium, a player signs in with each, gets identity-pool credentials whose login is
 the provider's, saves a score and is refused another identity's data. The relay's refusals and
-the secret's confinement to the server are checked over HTTP.
+the secret's confinement to the server are checked over HTTP. Last, the page's server runs
+in-process against a third provider instance that wants HTTP Basic (a secret with characters
+Basic needs encoded), and against a closed port.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import configparser
 import hashlib
@@ -41,12 +44,14 @@ import pytest
 
 from tests.e2e.conftest import GAME_DIR, REPO, RunningDemo, start_demo, stop_demo
 from tests.integration.conftest import free_port
+from webfed.cli_demo import PageConfig, Provider, TokenRelay, build_page_app, discover_provider
 
 PROVIDERS = REPO / "tests" / "providers"
 CHROMIUM = Path("/usr/bin/chromium")
 CLIENT_ID = "game-x"
 SECRET_METHOD = "client_secret_post"  # the demo prefers Basic: this provider only lists POST
 TIMEOUT_MS = 20_000
+PAGE_ORIGIN = "http://127.0.0.1:8710"  # the relay's own tests: the page's server in-process
 
 
 def _read_lines(process: subprocess.Popen[bytes], pending: bytearray, wait: float) -> list[str]:
@@ -412,3 +417,74 @@ def test_the_secret_stays_on_the_server(setups: dict[str, Setup]) -> None:
         assert setup.secret.encode() not in content, path
         if path.suffix == ".log" or path == demo.error_path:
             assert not token_shape.search(content), path  # no ID token in any log
+
+
+def _relay_app(token_endpoint: str, secret: str, method: str) -> Any:
+    """The page's server with a token relay, in this process (no demo around it)."""
+    relay = TokenRelay(token_endpoint, CLIENT_ID, secret, method, (f"{PAGE_ORIGIN}/",))
+    config = PageConfig(
+        game_dir=GAME_DIR,
+        page_origin=PAGE_ORIGIN,
+        webfed_url="http://127.0.0.1:1",
+        page={},
+        admin_key_id="unused",
+        admin_secret="unused",
+        relay=False,
+        token_relay=relay,
+    )
+    return build_page_app(config, lambda: None)
+
+
+def _post_to_relay(app: Any, form: dict[str, str]) -> httpx.Response:
+    async def post() -> httpx.Response:
+        # httpx's ASGI transport presents the client as 127.0.0.1, as the page would be.
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=PAGE_ORIGIN) as client:
+            return await client.post("/oidc/token", data=form, headers={"Origin": PAGE_ORIGIN})
+
+    # In a thread of its own: Playwright's synchronous API keeps an event loop in this one.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, post()).result()
+
+
+def test_the_relay_sends_the_secret_with_basic_authentication(tmp_path: Path) -> None:
+    # Characters that HTTP Basic needs form-encoded first (RFC 6749 section 2.3.1).
+    secret = f"a secret: with+plus/{secrets.token_urlsafe(8)}"
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(secret, encoding="utf-8")
+    provider = _start_provider(str(secret_file), "client_secret_basic")
+    try:
+        found = discover_provider(Provider(provider.url, CLIENT_ID, "openid", client_secret=secret))
+        assert found.client_authentication == "client_secret_basic"
+        code, verifier = _authorization_code(provider, f"{PAGE_ORIGIN}/")
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": f"{PAGE_ORIGIN}/",
+            "code_verifier": verifier,
+        }
+        app = _relay_app(found.token_endpoint, secret, "client_secret_basic")
+        answer = _post_to_relay(app, form)
+        assert answer.status_code == 200, answer.text
+        assert set(answer.json()) >= {"id_token", "access_token"}
+        last = provider.token_requests()[-1]
+        assert (last["authentication"], last["secret_matches"], last["client_id"]) == (
+            "client_secret_basic",
+            True,
+            CLIENT_ID,
+        )
+    finally:
+        _stop_provider(provider.process)
+
+
+def test_an_unreachable_token_endpoint_is_a_502() -> None:
+    closed = f"http://127.0.0.1:{free_port()}/token"
+    form = {
+        "grant_type": "authorization_code",
+        "code": "c",
+        "redirect_uri": f"{PAGE_ORIGIN}/",
+        "code_verifier": "v" * 43,
+    }
+    answer = _post_to_relay(_relay_app(closed, "s", "client_secret_post"), form)
+    assert answer.status_code == 502
+    assert answer.json()["error"] == "temporarily_unavailable"
