@@ -87,6 +87,10 @@ export async function completeSignIn(oidc) {
       client_id: oidc.clientId,
       code_verifier: pending.verifier,
     }),
+  }).catch((error) => {
+    // The browser hides why; the usual reason is a provider without CORS for this page.
+    throw new Error(`the token endpoint ${oidc.tokenEndpoint} could not be reached from this page ` +
+      `(${error.message}): does the provider allow this origin (CORS)?`);
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
