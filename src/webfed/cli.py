@@ -73,7 +73,7 @@ def main() -> None:
     "--dev-idp-force",
     is_flag=True,
     default=None,
-    help="Allow --dev-idp on a listener that is not a loopback address.",
+    help="Allow --dev-idp on a listener that is not a loopback address, and for any Host header.",
 )
 @click.option("--tls-cert", type=click.Path(path_type=Path), help="Serve HTTPS: certificate PEM.")
 @click.option("--tls-key", type=click.Path(path_type=Path), help="Serve HTTPS: private key PEM.")
