@@ -154,12 +154,12 @@ def db_upgrade(**options: Any) -> None:
 def _register_subcommands() -> None:
     from webfed.cli_audit import audit
     from webfed.cli_declarative import apply, export
-    from webfed.cli_demo import demo
     from webfed.cli_gateway import gateway
     from webfed.cli_keys import keys
     from webfed.cli_ops import backup, restore
     from webfed.cli_policy import policy
     from webfed.cli_sessions import sessions
+    from webfed.demo import demo
 
     main.add_command(policy)
     main.add_command(apply)

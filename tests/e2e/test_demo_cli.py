@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from tests.e2e.conftest import GAME_DIR
 from tests.integration.conftest import free_port
 from webfed.cli import main
-from webfed.cli_demo import (
+from webfed.demo import (
     DemoError,
     Provider,
     ProviderEndpoints,
@@ -165,15 +165,15 @@ SECRET = "do-not-print-me"
         ),
         (
             ["--oidc-issuer", "https://id.example", "--oidc-client-id", "x", "--oidc-login-key",
-             "example"],
-            "'id.example'",
+             "id.example"],
+            "No such option '--oidc-login-key'",
         ),
     ],
     ids=[
         "issuer-without-client", "client-without-issuer", "scope-without-issuer",
         "http-not-loopback", "other-scheme", "query", "fragment", "user", "https-port",
         "client-space",
-        "scope-without-openid", "scope-double-space", "login-key",
+        "scope-without-openid", "scope-double-space", "login-key-is-no-option",
     ],
 )  # fmt: skip
 def test_provider_options_are_checked_before_anything_starts(
@@ -205,7 +205,7 @@ def test_a_bad_secret_file_is_refused_without_quoting_it(tmp_path: Path, content
 def test_a_secret_file_is_read_as_one_line(tmp_path: Path) -> None:
     secret_file = tmp_path / "secret"
     secret_file.write_text(f"  {SECRET}\r\n", encoding="utf-8")
-    provider = provider_from_options("https://id.example", "x", None, None, secret_file)
+    provider = provider_from_options("https://id.example", "x", None, secret_file)
     assert provider is not None
     assert (provider.client_secret, provider.scope) == (SECRET, "openid profile")
     assert SECRET not in repr(provider)

@@ -44,7 +44,7 @@ import pytest
 
 from tests.e2e.conftest import GAME_DIR, REPO, RunningDemo, start_demo, stop_demo
 from tests.integration.conftest import free_port
-from webfed.cli_demo import PageConfig, Provider, TokenRelay, build_page_app, discover_provider
+from webfed.demo import PageConfig, Provider, TokenRelay, build_page_app, discover_provider
 
 PROVIDERS = REPO / "tests" / "providers"
 CHROMIUM = Path("/usr/bin/chromium")
