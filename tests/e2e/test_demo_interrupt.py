@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import (
@@ -79,8 +80,9 @@ def _take_terminal() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
-def _start_in_terminal(data_dir: Path) -> TerminalDemo:
-    ports = {name: free_port() for name in ("webfed", "s3", "dynamodb", "game", "moto")}
+def _start_in_terminal(data_dir: Path, ports: dict[str, int] | None = None) -> TerminalDemo:
+    if ports is None:
+        ports = {name: free_port() for name in ("webfed", "s3", "dynamodb", "game", "moto")}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBFED_", "AWS_"))}
     env["WEBFED_IDENTITY_POOL_CREDENTIALS_SECONDS"] = CREDENTIALS_SECONDS
     command = [sys.executable, "-m", "webfed", "demo", "--data-dir", str(data_dir)]
@@ -171,3 +173,56 @@ def test_ctrl_c_in_its_terminal_stops_the_demo_and_all_its_processes(
     assert "Traceback" not in output, output
     assert [name for name, port in demo.ports.items() if _listening(port)] == []
     assert [command for pid, command in children.items() if alive(pid)] == []
+
+
+def _stopped_within(demo: TerminalDemo, seconds: float) -> float:
+    """Reads the terminal until the demo exits; how long that took."""
+    began = time.monotonic()
+    while demo.process.poll() is None and time.monotonic() - began < seconds:
+        demo.read(0.05)
+    took = time.monotonic() - began
+    demo.drain()
+    return took
+
+
+def test_a_second_ctrl_c_while_stopping_kills_what_is_left_without_a_traceback(
+    demo_in_terminal: TerminalDemo,
+) -> None:
+    demo = demo_in_terminal
+    children = children_of(demo.process.pid)
+    demo.type_interrupt()
+    while "webfed demo: stopping" not in demo.text() and demo.process.poll() is None:
+        demo.read(0.02)
+    demo.type_interrupt()  # impatient: again, while the children are being stopped
+    took = _stopped_within(demo, 3 * STOP_SECONDS)
+    output = demo.text()
+    assert demo.process.returncode == 0, output
+    assert took < STOP_SECONDS, f"took {took:.1f} s to stop:\n{output}"
+    assert "webfed demo: stopped" in output and "Traceback" not in output, output
+    assert [command for pid, command in children.items() if alive(pid)] == []
+
+
+def test_the_demo_starts_again_at_once_on_the_same_ports(
+    demo_in_terminal: TerminalDemo, tmp_path: Path
+) -> None:
+    demo = demo_in_terminal
+    # Connections still open when the servers stop are closed by them: the servers' ports are
+    # left in TIME_WAIT, which must not make the next start think them taken.
+    clients = [httpx.Client(timeout=5) for _ in demo.ports]
+    try:
+        for client, port in zip(clients, demo.ports.values(), strict=True):
+            client.get(f"http://127.0.0.1:{port}/")  # kept alive, whatever the answer
+        demo.type_interrupt()
+        _stopped_within(demo, 3 * STOP_SECONDS)
+    finally:
+        for client in clients:
+            client.close()
+    assert demo.process.returncode == 0, demo.text()
+    again = _start_in_terminal(tmp_path / "again", demo.ports)
+    try:
+        assert _wait_ready(again), again.text()
+        again.type_interrupt()
+        _stopped_within(again, 3 * STOP_SECONDS)
+        assert again.process.returncode == 0, again.text()
+    finally:
+        _finish(again)

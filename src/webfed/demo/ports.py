@@ -36,11 +36,15 @@ def claim_ports(ports: Ports) -> socket.socket:
         if name == "game":
             continue
         with socket.socket() as probe:
+            # As every server does: a port the last run's connections left in TIME_WAIT is
+            # free (Linux still refuses a port that any socket listens on).
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((HOST, port))
             except OSError as error:
                 raise DemoError(f"{HOST}:{port} ({name}) is not free: {error.strerror}") from error
     listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((HOST, ports.game))
         listener.listen(128)

@@ -31,6 +31,7 @@ __all__ = [
     "child_env",
     "exited",
     "interruptible",
+    "killed_by_another_signal",
     "start_services",
 ]
 
@@ -45,8 +46,13 @@ _STOP_TIMEOUT = 10.0
 _START_TIMEOUT = 60.0
 
 
-class Interrupted(Exception):
-    """SIGINT or SIGTERM arrived."""
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived.
+
+    A ``BaseException``, as ``KeyboardInterrupt`` is: raised by the signal handler wherever the
+    demo happens to be, it must not be caught by a library's ``except Exception`` (botocore
+    turns one into a retried connection error while the demo creates the bucket and table).
+    """
 
 
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
@@ -59,6 +65,22 @@ def interruptible() -> Iterator[None]:
     previous = {
         sig: signal.signal(sig, _raise_interrupted) for sig in (signal.SIGINT, signal.SIGTERM)
     }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def killed_by_another_signal(processes: Processes) -> Iterator[None]:
+    """While the demo stops its children: another Ctrl-C (or SIGTERM) kills those still
+    running at once, rather than raising in the middle of stopping them."""
+
+    def hurry(signum: int, frame: FrameType | None) -> None:
+        processes.kill()
+
+    previous = {sig: signal.signal(sig, hurry) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
@@ -131,6 +153,12 @@ class Processes:
 
     def first_exited(self) -> Child | None:
         return next((child for child in self.children if child.process.poll() is not None), None)
+
+    def kill(self) -> None:
+        """SIGKILL to every child still running (their exits are collected by :meth:`stop`)."""
+        for child in self.children:
+            if child.process.poll() is None:
+                child.process.kill()
 
     def stop(self) -> None:
         for child in reversed(self.children):

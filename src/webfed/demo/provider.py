@@ -58,10 +58,6 @@ class Provider:
     client_secret: str | None = field(default=None, repr=False)
 
     @property
-    def login_key(self) -> str:
-        return login_key_of(self.issuer)
-
-    @property
     def on_loopback(self) -> bool:
         return _is_loopback(urlsplit(self.issuer).hostname or "")
 

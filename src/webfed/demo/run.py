@@ -22,6 +22,7 @@ from webfed.demo.processes import (
     child_env,
     exited,
     interruptible,
+    killed_by_another_signal,
     start_services,
 )
 from webfed.demo.provider import Provider, ProviderEndpoints
@@ -110,9 +111,10 @@ def _run(
         except Interrupted:
             pass
         finally:
-            click.echo("webfed demo: stopping", err=True)
-            processes.stop()
-            click.echo("webfed demo: stopped", err=True)
+            with killed_by_another_signal(processes):
+                click.echo("webfed demo: stopping", err=True)
+                processes.stop()
+                click.echo("webfed demo: stopped", err=True)
     if failures:
         raise DemoError(failures[0])
 
