@@ -68,20 +68,22 @@ def start(bin_dir: Path, work: Path, ports: list[int]) -> tuple[subprocess.Popen
     for name, port in zip(NAMES, ports, strict=True):
         command += [f"--{name}", str(port)]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBFED_", "AWS_"))}
-    demo = subprocess.Popen(  # noqa: S603
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    # Standard output carries one line, "ready"; what the demo says to people goes to a file.
+    with (work / "demo.err").open("w") as errors:
+        demo = subprocess.Popen(  # noqa: S603
+            command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=errors, text=True
+        )
     assert demo.stdout is not None
-    output: list[str] = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and demo.poll() is None:
         if select.select([demo.stdout], [], [], 0.5)[0]:
-            output.append(demo.stdout.readline())
-            if output[-1].startswith(READY):
-                return demo, output[-1].removeprefix(READY).strip()
+            line = demo.stdout.readline()
+            if line.startswith(READY):
+                return demo, line.removeprefix(READY).strip()
     demo.kill()
     demo.wait()
-    raise RuntimeError("webfed demo did not become ready:\n" + "".join(output))
+    said = (work / "demo.err").read_text()
+    raise RuntimeError(f"webfed demo did not become ready ({demo.returncode}):\n{said}")
 
 
 def play(bin_dir: Path, url: str, *args: str) -> dict[str, Any]:
@@ -108,13 +110,13 @@ def exercise(bin_dir: Path, url: str) -> None:
     step(f"played: alice, a guest ({guest['identityId']}); bob refused alice's {refusals}")
 
 
-def interrupt(demo: subprocess.Popen[str], ports: list[int]) -> None:
+def interrupt(demo: subprocess.Popen[str], ports: list[int], work: Path) -> None:
     """SIGINT, as Ctrl-C: exit 0 and nothing left listening."""
     demo.send_signal(signal.SIGINT)
     code = demo.wait(timeout=30)
-    rest = demo.stdout.read() if demo.stdout else ""
     if code != 0:
-        raise RuntimeError(f"webfed demo exited {code} on SIGINT:\n{rest}")
+        said = (work / "demo.err").read_text()
+        raise RuntimeError(f"webfed demo exited {code} on SIGINT:\n{said}")
     still = [port for port in ports if listening(port)]
     if still:
         raise RuntimeError(f"still listening after the demo stopped: {still}")
@@ -135,7 +137,7 @@ def main() -> int:
     try:
         step(f"ready at {url}, {time.monotonic() - began:.0f} s after the start")
         exercise(bin_dir, url)
-        interrupt(demo, ports)
+        interrupt(demo, ports, work)
     except (RuntimeError, subprocess.SubprocessError, OSError, ValueError, KeyError) as error:
         print(f"== demo smoke FAILED: {error}", file=sys.stderr)
         return 1
