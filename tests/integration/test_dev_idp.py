@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -34,6 +35,7 @@ REDIRECT = "http://127.0.0.1:5173/callback?from=dev"
 LISTED_REDIRECT = "https://game.example.test/after-sign-in"
 DEFAULT_CLAIMS = {"team": "blue", "groups": ["players"]}
 BODY_TIMEOUT = 2
+DISCONNECTED = "dev-idp client disconnected before sending the body"
 
 
 @pytest.fixture(scope="module")
@@ -308,19 +310,57 @@ def test_a_body_that_never_arrives_times_out(server: WebfedServer, path: str) ->
 
 
 def test_a_client_gone_mid_body_is_not_a_server_error(server: WebfedServer) -> None:
+    """Each endpoint logs the disconnection once it handled it: the test waits for those
+    lines (not a fixed time, which a loaded machine could outlast), then checks the log."""
     host, port = urlsplit(server.url).hostname, urlsplit(server.url).port
     assert host is not None and port is not None
-    for path in ("/dev-idp/token", "/dev-idp/authorize"):
+    paths = ("/dev-idp/token", "/dev-idp/authorize")
+    seen_before = server.log().count(DISCONNECTED)
+    for path in paths:
         with socket.create_connection((host, port)) as connection:
             connection.sendall(
                 f"POST {path} HTTP/1.1\r\nHost: {host}\r\n"
                 "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n"
                 "\r\na=b".encode("ascii")
             )
-            time.sleep(0.2)
-    time.sleep(0.5)
+            time.sleep(0.1)  # the handler is reading the body when the connection closes
+    deadline = time.monotonic() + 10
+    while server.log().count(DISCONNECTED) < seen_before + len(paths):
+        assert time.monotonic() < deadline, server.log()[-2000:]
+        time.sleep(0.05)
+    log = server.log()
+    assert all(path in log for path in paths)
+    assert "Traceback" not in log and "ClientDisconnect" not in log
     assert httpx.get(f"{server.url}/healthz").status_code == 200
-    assert "Traceback" not in server.log() and "ClientDisconnect" not in server.log()
+
+
+def test_a_code_use_that_cannot_be_recorded_is_a_503_not_a_500(
+    server: WebfedServer, issuer: str
+) -> None:
+    """The used-code directory removed between sweeps is created again; one that cannot be
+    (a file in its place) gives RFC 6749 section 5.2 JSON with 503, and the code stays good."""
+    used = server.data_dir / "dev-idp-used-codes"
+    verifier, challenge = _pkce()
+    assert _token(issuer, code=_code(issuer, challenge), code_verifier=verifier).status_code == 200
+    shutil.rmtree(used)
+    verifier, challenge = _pkce()
+    assert _token(issuer, code=_code(issuer, challenge), code_verifier=verifier).status_code == 200
+    assert len(list(used.iterdir())) >= 1
+    shutil.rmtree(used)
+    used.write_bytes(b"")
+    try:
+        code = _code(issuer, challenge)
+        refused = _token(issuer, code=code, code_verifier=verifier)
+    finally:
+        used.unlink()
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["content-type"] == "application/json"
+    assert refused.json()["error"] == "temporarily_unavailable"
+    assert refused.headers["cache-control"] == "no-store"
+    assert _token(issuer, code=code, code_verifier=verifier).status_code == 200
+    log = server.log()
+    assert "cannot record a used code" in log and "Traceback" not in log
+    assert code not in log and verifier not in log
 
 
 @pytest.mark.parametrize(

@@ -176,9 +176,15 @@ class UsedCodes:
 
     Creating a file with ``O_CREAT | O_EXCL`` is atomic across processes, so of the workers
     sharing the directory (all of one ``webfed serve``: it is under the data directory)
-    exactly one redeems each code. A file is deleted :data:`USED_CODE_GRACE` after its code
-    expired, by then long refused for its age; the directory is swept at most once a
-    :data:`USED_CODE_GRACE`.
+    exactly one redeems each code. Files are removed by lazy sweeps: a claim sweeps the
+    directory when the last sweep of this process was at least :data:`USED_CODE_GRACE` ago,
+    deleting the files whose code expired more than :data:`USED_CODE_GRACE` before; so a file
+    stays at least that long past its expiry, by then long refused for its age, and longer
+    when no code is redeemed.
+
+    The directory is (re)created whenever a claim finds it missing, so one removed between
+    sweeps costs nothing. Any other :class:`OSError` (an unwritable data directory, a full
+    disk) is raised to the caller: the code is then *not* used up.
     """
 
     __slots__ = ("_directory", "_swept_at")
@@ -187,6 +193,10 @@ class UsedCodes:
         self._directory = directory
         self._swept_at: int | None = None
 
+    @property
+    def directory(self) -> Path:
+        return self._directory
+
     def claim(self, code_id: str, expires_at: int, now: int) -> bool:
         """Mark a code used; ``False`` if it already was, by this process or another."""
         if not _CODE_ID.fullmatch(code_id):
@@ -194,11 +204,21 @@ class UsedCodes:
         self._sweep(now)
         path = self._directory / f"{expires_at}.{code_id}"
         try:
-            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            descriptor = self._create(path)
+        except FileNotFoundError:  # the directory was removed since the last sweep
+            self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            try:
+                descriptor = self._create(path)
+            except FileExistsError:
+                return False
         except FileExistsError:
             return False
         os.close(descriptor)
         return True
+
+    @staticmethod
+    def _create(path: Path) -> int:
+        return os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
 
     def _sweep(self, now: int) -> None:
         grace = int(USED_CODE_GRACE.total_seconds())
@@ -206,10 +226,17 @@ class UsedCodes:
             return
         self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._swept_at = now
-        for entry in self._directory.iterdir():
+        try:
+            entries = list(self._directory.iterdir())
+        except FileNotFoundError:  # removed just now: the claim creates it again
+            return
+        for entry in entries:
             expiry, _, _ = entry.name.partition(".")
             if expiry.isdigit() and int(expiry) + grace < now:
                 entry.unlink(missing_ok=True)  # another worker may sweep at the same time
 
     def __len__(self) -> int:
-        return sum(1 for _ in self._directory.iterdir())
+        try:
+            return sum(1 for _ in self._directory.iterdir())
+        except FileNotFoundError:  # nothing claimed yet, or the directory was removed
+            return 0

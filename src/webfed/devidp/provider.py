@@ -34,6 +34,7 @@ from webfed.devidp.grants import (
 )
 from webfed.devidp.keys import load_dev_idp_keys
 from webfed.issuer import IssuerKeys
+from webfed.logs import get_logger
 from webfed.settings import Settings
 from webfed.storage.keys import HasKeys
 
@@ -49,15 +50,18 @@ __all__ = [
 MOUNT_PATH = "/dev-idp"
 #: Under the data directory: the codes redeemed (:class:`~webfed.devidp.grants.UsedCodes`).
 USED_CODES_DIRECTORY = "dev-idp-used-codes"
+_log = get_logger("webfed.devidp")
 
 
 class TokenError(Exception):
-    """A token endpoint error (RFC 6749 section 5.2): its ``error`` code and a description."""
+    """A token endpoint error (RFC 6749 section 5.2): its ``error`` code, a description and
+    the HTTP status (400 but for the server's own failures)."""
 
-    def __init__(self, error: str, description: str) -> None:
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
         super().__init__(f"{error}: {description}")
         self.error = error
         self.description = description
+        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +150,28 @@ class DevIdentityProvider:
             raise TokenError("invalid_grant", "redirect_uri differs from the authorization's")
         if not verify_code_verifier(request.code_verifier, grant.code_challenge):
             raise TokenError("invalid_grant", "code_verifier does not match the code_challenge")
-        if not self.used_codes.claim(grant.code_id, grant.expires_at, seconds):
+        try:
+            claimed = self.used_codes.claim(grant.code_id, grant.expires_at, seconds)
+        except OSError as error:
+            # RFC 6749 section 5.2 lists only the client's faults. invalid_grant would be a
+            # lie that makes the client drop a good code: nothing was recorded, so the code is
+            # still unused and a retry can redeem it. So the status is 503 and the code the
+            # RFC's own for a server's passing failure (temporarily_unavailable, section
+            # 4.1.2.1, which exists only because a redirect cannot carry a 503), in section
+            # 5.2's JSON. Logged without the file name: it holds the
+            # code's id.
+            _log.error(
+                "dev-idp: cannot record a used code",
+                directory=str(self.used_codes.directory),
+                error=type(error).__name__,
+                reason=error.strerror or "",
+            )
+            raise TokenError(
+                "temporarily_unavailable",
+                "the provider cannot record the code's use; try again",
+                503,
+            ) from None
+        if not claimed:
             raise TokenError("invalid_grant", "the code has already been used")
         return self._tokens(grant, keys, now, rng)
 

@@ -91,6 +91,7 @@ async def _read_form(request: Request, timeout: float) -> list[tuple[str, str]]:
     except TimeoutError:
         raise _BadForm(f"the body did not arrive within {timeout:g} seconds", 408) from None
     except ClientDisconnect:  # nobody reads the answer; it only keeps the error log clean
+        _log.info("dev-idp client disconnected before sending the body", path=request.url.path)
         raise _BadForm("the client disconnected before sending the body") from None
     try:
         text = bytes(body).decode("utf-8")
@@ -231,7 +232,7 @@ class _Endpoints:
             keys = await self._keys(runtime)
             body = self.provider.redeem(token_request, keys, runtime.clock(), runtime.rng)
         except TokenError as error:
-            return _token_error(error.error, error.description)
+            return _token_error(error.error, error.description, error.status)
         return _json(body, 200, {**_CORS, **_NO_STORE})
 
     async def userinfo(self, request: Request) -> Response:

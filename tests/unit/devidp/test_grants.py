@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -140,3 +141,24 @@ def test_used_codes_are_private_files(tmp_path: Path) -> None:
 def test_used_codes_refuse_a_name_that_is_not_a_code_id(tmp_path: Path, code_id: str) -> None:
     with pytest.raises(ValueError, match="code id"):
         UsedCodes(tmp_path / "used").claim(code_id, expires_at=160, now=100)
+
+
+def test_no_used_codes_before_the_first_claim(tmp_path: Path) -> None:
+    assert len(UsedCodes(tmp_path / "used")) == 0
+
+
+def test_a_directory_removed_between_sweeps_is_created_again(tmp_path: Path) -> None:
+    used = UsedCodes(tmp_path / "used")
+    assert used.claim("a", expires_at=160, now=100)  # sweeps, so no sweep before 160
+    shutil.rmtree(tmp_path / "used")
+    assert used.claim("b", expires_at=170, now=110)
+    assert not used.claim("b", expires_at=170, now=111)
+    assert len(used) == 1
+    assert stat.S_IMODE((tmp_path / "used").stat().st_mode) == 0o700
+
+
+def test_an_unusable_directory_is_an_os_error(tmp_path: Path) -> None:
+    """A file where the directory should be fails even for root (unlike permissions)."""
+    (tmp_path / "used").write_bytes(b"")
+    with pytest.raises(OSError):
+        UsedCodes(tmp_path / "used").claim("a", expires_at=160, now=100)

@@ -17,7 +17,7 @@ from tests.unit.devidp.conftest import MASTER, NOW, RFC_CHALLENGE, RFC_VERIFIER
 from webfed.devidp import DevIdentityProvider
 from webfed.devidp.authorization import AuthorizationRequest
 from webfed.devidp.claims import MAX_CLAIMS_DEPTH, parse_extra_claims
-from webfed.devidp.provider import TokenError, TokenRequest
+from webfed.devidp.provider import USED_CODES_DIRECTORY, TokenError, TokenRequest
 from webfed.issuer import IssuerKeys
 from webfed.settings import Settings
 from webfed.storage import Store, migrate
@@ -159,6 +159,20 @@ def test_single_use(provider: tuple[DevIdentityProvider, IssuerKeys]) -> None:
     _redeem(provider, code)
     with pytest.raises(TokenError, match="already been used"):
         _redeem(provider, code)
+
+
+def test_a_code_whose_use_cannot_be_recorded_is_not_used_up(
+    provider: tuple[DevIdentityProvider, IssuerKeys], tmp_path: Path
+) -> None:
+    """A 503 ``temporarily_unavailable``, not an OSError (a 500); the code stays good."""
+    code = _code(provider[0])
+    blocker = tmp_path / USED_CODES_DIRECTORY
+    blocker.write_bytes(b"")  # a file where the directory should be
+    with pytest.raises(TokenError) as raised:
+        _redeem(provider, code)
+    assert (raised.value.error, raised.value.status) == ("temporarily_unavailable", 503)
+    blocker.unlink()
+    assert "id_token" in _redeem(provider, code, after=2)
 
 
 def test_a_code_from_another_deployment(
