@@ -25,6 +25,9 @@ __all__ = ["PageConfig", "build_page_app", "from_the_page", "main_listener_allow
 
 _MAX_ENCODED = 10_240
 _NO_STORE = {"Cache-Control": "no-store"}
+# The largest Cognito Identity call the page relays: its calls are a few hundred bytes, plus
+# the logins (a few ID tokens of a few KiB each).
+_MAX_COGNITO_BODY = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -108,23 +111,38 @@ def _decoder(config: PageConfig) -> Callable[[Any], Awaitable[Any]]:
     return decode
 
 
-def _cognito_identity_relay(webfed_url: str) -> Callable[[Any], Awaitable[Any]]:
+def _cognito_identity_relay(webfed_url: str, page_origin: str) -> Callable[[Any], Awaitable[Any]]:
     """``POST /cognito-identity``: the page's unsigned Cognito Identity calls, passed to webfed.
 
     Used only while webfed's main listener answers no CORS preflight: the page then reaches
     the Cognito Identity API through its own origin.
     """
-    from starlette.requests import Request
-    from starlette.responses import Response
+    from starlette.requests import ClientDisconnect, Request
+    from starlette.responses import JSONResponse, Response
 
     forwarded = ("content-type", "x-amz-target", "x-amz-user-agent", "user-agent")
 
+    def failure(status: int, kind: str, message: str) -> Response:
+        # The JSON 1.1 error shape, which the SDK reads as the error's name and message.
+        return JSONResponse({"__type": kind, "message": message}, status_code=status)
+
     async def relay(request: Request) -> Response:
+        if not from_the_page(request, page_origin):
+            return failure(403, "AccessDeniedException", "the page's own origin only")
         headers = {name: request.headers[name] for name in forwarded if name in request.headers}
-        async with httpx.AsyncClient(timeout=30.0) as http:
-            upstream = await http.post(
-                f"{webfed_url}/", content=await request.body(), headers=headers
-            )
+        body = bytearray()
+        try:
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > _MAX_COGNITO_BODY:
+                    return failure(413, "RequestEntityTooLarge", "the request body is too large")
+        except ClientDisconnect:
+            return failure(400, "SerializationException", "the request body did not arrive")
+        try:
+            async with httpx.AsyncClient(timeout=30.0) as http:
+                upstream = await http.post(f"{webfed_url}/", content=bytes(body), headers=headers)
+        except httpx.HTTPError:
+            return failure(502, "BadGateway", "webfed did not answer the demo's relay")
         passed = {
             name: upstream.headers[name]
             for name in ("content-type", "x-amzn-requestid")
@@ -176,7 +194,7 @@ def build_page_app(config: PageConfig, watchdog: Callable[[], str | None]) -> An
             Route(RELAY_PATH, token_endpoint(config.token_relay, from_page), methods=["POST"])
         )
     if config.relay:
-        relay = _cognito_identity_relay(config.webfed_url)
+        relay = _cognito_identity_relay(config.webfed_url, config.page_origin)
         routes += [
             Route("/cognito-identity", relay, methods=["POST"]),
             Route("/cognito-identity/", relay, methods=["POST"]),

@@ -88,8 +88,16 @@ def killed_by_another_signal(processes: Processes) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: receive SIGTERM when the demo dies, however it dies."""
+def _unblock_signals() -> None:
+    """In the child, before exec: the signals the demo held back while starting it are its
+    own again (a blocked mask is inherited across exec)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def _child_setup() -> None:
+    """In the child, before exec, on Linux: its signals unblocked, and SIGTERM when the demo
+    dies, however it dies."""
+    _unblock_signals()
     with contextlib.suppress(OSError, AttributeError):
         pr_set_pdeathsig = 1
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
@@ -120,19 +128,30 @@ class Processes:
         log_path = self.log_dir / f"{name}.log"
         log = log_path.open("ab")
         linux = sys.platform.startswith("linux")
-        process = subprocess.Popen(  # noqa: S603  (argv: this Python, fixed arguments)
-            argv,
-            env={**self.env, **(extra_env or {})},
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            # Own session: a terminal's Ctrl-C reaches the demo alone, which stops the
-            # children in order.
-            start_new_session=True,
-            preexec_fn=_die_with_parent if linux else None,  # noqa: PLW1509
-        )
-        child = Child(name, process, log_path, log)
-        self.children.append(child)
+        # Ctrl-C between the start and the append would leave a child no one stops: held back
+        # until the child is in the list (the signal is delivered right after).
+        blocked = {signal.SIGINT, signal.SIGTERM}
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+        try:
+            process = subprocess.Popen(  # noqa: S603  (argv: this Python, fixed arguments)
+                argv,
+                env={**self.env, **(extra_env or {})},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # Own session: a terminal's Ctrl-C reaches the demo alone, which stops the
+                # children in order.
+                start_new_session=True,
+                preexec_fn=_child_setup if linux else _unblock_signals,  # noqa: PLW1509
+            )
+        except BaseException:
+            log.close()
+            raise
+        else:
+            child = Child(name, process, log_path, log)
+            self.children.append(child)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         return child
 
     def wait_healthy(self, child: Child, url: str, timeout: float = _START_TIMEOUT) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "check_issuer",
     "check_scope",
     "discover_provider",
+    "json_object",
     "login_key_of",
     "provider_from_options",
     "read_client_secret",
@@ -195,6 +196,20 @@ def provider_from_options(
     )
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259)")
+
+
+def json_object(body: bytes | bytearray) -> dict[str, Any] | None:
+    """``body`` as a JSON object, or None for anything else: not JSON, NaN or Infinity, or
+    nested deeper than the parser goes."""
+    try:
+        document = json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
 def _fetch_json(url: str, limit: int) -> dict[str, Any]:
     """A JSON object from ``url``: no redirect followed, at most ``limit`` bytes read."""
     with httpx.stream(
@@ -207,8 +222,8 @@ def _fetch_json(url: str, limit: int) -> dict[str, Any]:
             body += chunk
             if len(body) > limit:
                 raise ValueError(f"larger than {limit} bytes")
-    document = json.loads(body)
-    if not isinstance(document, dict):
+    document = json_object(body)
+    if document is None:
         raise ValueError("not a JSON object")
     return document
 

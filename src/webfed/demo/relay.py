@@ -5,7 +5,6 @@ browser."""
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,7 +13,15 @@ from urllib.parse import parse_qsl, quote_plus
 
 import httpx
 
-__all__ = ["RELAY_PATH", "TokenRelay", "client_authentication", "token_endpoint", "token_form"]
+from webfed.demo.provider import json_object
+
+__all__ = [
+    "RELAY_PATH",
+    "TokenRelay",
+    "client_authentication",
+    "token_endpoint",
+    "token_form",
+]
 
 RELAY_PATH = "/oidc/token"
 _TOKEN_PARAMETERS = ("grant_type", "code", "redirect_uri", "client_id", "code_verifier")
@@ -76,7 +83,9 @@ def token_form(body: bytes, relay: TokenRelay) -> dict[str, str]:
     form = dict(pairs)
     if len(form) != len(pairs):
         raise _RelayRefusal(400, "invalid_request", "a parameter is repeated")
-    if form.get("grant_type") != "authorization_code":
+    if "grant_type" not in form:
+        raise _RelayRefusal(400, "invalid_request", "grant_type is missing")
+    if form["grant_type"] != "authorization_code":
         raise _RelayRefusal(
             400, "unsupported_grant_type", "the relay passes on authorization codes only"
         )
@@ -99,11 +108,18 @@ async def _read_body(request: Any, limit: int) -> bytes:
     declared = request.headers.get("content-length", "0")
     if not declared.isdigit() or int(declared) > limit:
         raise _RelayRefusal(413, "invalid_request", f"the body is larger than {limit} bytes")
+    from starlette.requests import ClientDisconnect
+
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise _RelayRefusal(413, "invalid_request", f"the body is larger than {limit} bytes")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise _RelayRefusal(
+                    413, "invalid_request", f"the body is larger than {limit} bytes"
+                )
+    except ClientDisconnect as gone:  # nobody left to answer; nothing sent upstream
+        raise _RelayRefusal(400, "invalid_request", "the page went away mid-request") from gone
     return bytes(body)
 
 
@@ -137,11 +153,8 @@ async def _exchange(relay: TokenRelay, form: dict[str, str]) -> tuple[int, dict[
             status = response.status_code
     except httpx.HTTPError as error:
         raise unreachable from error
-    try:
-        answer = json.loads(body)
-    except ValueError:
-        answer = None
-    if not isinstance(answer, dict) or not (status == 200 or 400 <= status < 500):
+    answer = json_object(body)
+    if answer is None or not (status == 200 or 400 <= status < 500):
         raise unreachable
     answer.pop("refresh_token", None)
     return status, answer
