@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -125,6 +126,13 @@ def interrupt(demo: subprocess.Popen[str], ports: list[int], work: Path) -> None
 
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="webfed-demo-smoke-"))
+    try:
+        return smoke(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the environment alone is ~240 MB
+
+
+def smoke(work: Path) -> int:
     began = time.monotonic()
     try:
         bin_dir = install(work)
