@@ -28,10 +28,11 @@ from typing import Any
 
 import pytest
 
+from tests.support.browser import headless_chromium
+
 REPO = Path(__file__).resolve().parent.parent
 VENDOR = REPO / "docs" / "vendor"
 JAVASCRIPTS = REPO / "docs" / "assets" / "javascripts"
-CHROMIUM = Path("/usr/bin/chromium")
 TIMEOUT_MS = 30_000
 
 # dist/mermaid.min.js of https://registry.npmjs.org/mermaid/-/mermaid-11.17.2.tgz, the tarball
@@ -119,20 +120,7 @@ def served_site(site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(
-                f"{CHROMIUM} is missing; CI installs it (.ci/run: apt-get install chromium)"
-            )
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from headless_chromium()
 
 
 def _mermaid_drawings(node: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -19,7 +19,6 @@ Basic needs encoded), and against a closed port.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import configparser
 import hashlib
@@ -43,15 +42,16 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import GAME_DIR, REPO, RunningDemo, start_demo, stop_demo
+from tests.e2e.page_server import PAGE_ORIGIN, page_app, post_to_page
 from tests.integration.conftest import free_port
-from webfed.demo import PageConfig, Provider, TokenRelay, build_page_app, discover_provider
+from tests.support.browser import headless_chromium
+from tests.support.processes import stop_process
+from webfed.demo import Provider, discover_provider
 
 PROVIDERS = REPO / "tests" / "providers"
-CHROMIUM = Path("/usr/bin/chromium")
 CLIENT_ID = "game-x"
 SECRET_METHOD = "client_secret_post"  # the demo prefers Basic: this provider only lists POST
 TIMEOUT_MS = 20_000
-PAGE_ORIGIN = "http://127.0.0.1:8710"  # the relay's own tests: the page's server in-process
 
 
 def _read_lines(process: subprocess.Popen[bytes], pending: bytearray, wait: float) -> list[str]:
@@ -118,20 +118,8 @@ def _start_provider(*args: str) -> MockProvider:
     lines = _read_lines(process, pending, 20.0)
     if lines and lines[0].startswith("READY "):
         return MockProvider(lines[0].removeprefix("READY "), process, pending)
-    _stop_provider(process)
+    stop_process(process)
     raise RuntimeError("game_provider.mjs did not start")
-
-
-def _stop_provider(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    for stream in (process.stdin, process.stdout):
-        if stream is not None:
-            stream.close()
 
 
 def _provider_args(provider: MockProvider, *more: str) -> list[str]:
@@ -173,27 +161,14 @@ def setups(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Setup
     finally:
         codes = [(demo, stop_demo(demo)) for demo in demos]
         for process in started:
-            _stop_provider(process.process)
+            stop_process(process.process)
         for demo, code in codes:
             assert code == 0, f"webfed demo exited with {code}:\n{demo.logs()}"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(
-                f"{CHROMIUM} is missing; CI installs it (.ci/run: apt-get install chromium)"
-            )
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from headless_chromium()
 
 
 def play(
@@ -419,34 +394,6 @@ def test_the_secret_stays_on_the_server(setups: dict[str, Setup]) -> None:
             assert not token_shape.search(content), path  # no ID token in any log
 
 
-def _relay_app(token_endpoint: str, secret: str, method: str) -> Any:
-    """The page's server with a token relay, in this process (no demo around it)."""
-    relay = TokenRelay(token_endpoint, CLIENT_ID, secret, method, (f"{PAGE_ORIGIN}/",))
-    config = PageConfig(
-        game_dir=GAME_DIR,
-        page_origin=PAGE_ORIGIN,
-        webfed_url="http://127.0.0.1:1",
-        page={},
-        admin_key_id="unused",
-        admin_secret="unused",
-        relay=False,
-        token_relay=relay,
-    )
-    return build_page_app(config, lambda: None)
-
-
-def _post_to_relay(app: Any, form: dict[str, str]) -> httpx.Response:
-    async def post() -> httpx.Response:
-        # httpx's ASGI transport presents the client as 127.0.0.1, as the page would be.
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=PAGE_ORIGIN) as client:
-            return await client.post("/oidc/token", data=form, headers={"Origin": PAGE_ORIGIN})
-
-    # In a thread of its own: Playwright's synchronous API keeps an event loop in this one.
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, post()).result()
-
-
 def test_the_relay_sends_the_secret_with_basic_authentication(tmp_path: Path) -> None:
     # Characters that HTTP Basic needs form-encoded first (RFC 6749 section 2.3.1).
     secret = f"a secret: with+plus/{secrets.token_urlsafe(8)}"
@@ -463,8 +410,10 @@ def test_the_relay_sends_the_secret_with_basic_authentication(tmp_path: Path) ->
             "redirect_uri": f"{PAGE_ORIGIN}/",
             "code_verifier": verifier,
         }
-        app = _relay_app(found.token_endpoint, secret, "client_secret_basic")
-        answer = _post_to_relay(app, form)
+        app = page_app(
+            token_endpoint=found.token_endpoint, secret=secret, method="client_secret_basic"
+        )
+        answer = post_to_page(app, "/oidc/token", data=form)
         assert answer.status_code == 200, answer.text
         assert set(answer.json()) >= {"id_token", "access_token"}
         last = provider.token_requests()[-1]
@@ -474,7 +423,7 @@ def test_the_relay_sends_the_secret_with_basic_authentication(tmp_path: Path) ->
             CLIENT_ID,
         )
     finally:
-        _stop_provider(provider.process)
+        stop_process(provider.process)
 
 
 def test_an_unreachable_token_endpoint_is_a_502() -> None:
@@ -485,6 +434,8 @@ def test_an_unreachable_token_endpoint_is_a_502() -> None:
         "redirect_uri": f"{PAGE_ORIGIN}/",
         "code_verifier": "v" * 43,
     }
-    answer = _post_to_relay(_relay_app(closed, "s", "client_secret_post"), form)
+    answer = post_to_page(
+        page_app(token_endpoint=closed, secret="s", cognito_relay=False), "/oidc/token", data=form
+    )
     assert answer.status_code == 502
     assert answer.json()["error"] == "temporarily_unavailable"

@@ -20,7 +20,6 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -29,8 +28,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import ARTIFACTS, REPO, RunningDemo
+from tests.support.browser import headless_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 DOCS_IMG = REPO / "docs" / "img"
 WALKTHROUGH = ("1-signin", "2-playing", "3-saved", "4-denied", "5-guest")
 IDENTITY_ID = re.compile(
@@ -41,21 +40,8 @@ TIMEOUT_MS = 20_000
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(
-                f"{CHROMIUM} is missing; CI installs it (.ci/run: apt-get install chromium)"
-            )
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from headless_chromium()
 
 
 @dataclass

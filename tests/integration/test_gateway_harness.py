@@ -26,6 +26,7 @@ from botocore.config import Config
 
 from tests.integration.conftest import free_port
 from tests.integration.test_federation_harness import ACCOUNT, Federation, unique
+from tests.support.processes import stop_process
 
 UPSTREAM_KEY_ID = "AKIAUPSTREAMTEST0001"
 UPSTREAM_SECRET = "upstream-secret-for-the-moto-server-0000"
@@ -50,12 +51,7 @@ def _wait(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 class MotoServer:

@@ -34,6 +34,7 @@ from tests.integration.test_federation_harness import (
     federation,
     message_of,
 )
+from tests.support.processes import stop_process
 
 __all__ = ["federation"]
 
@@ -100,15 +101,7 @@ def mock_provider(request: pytest.FixtureRequest) -> Iterator[MockProvider]:
         url = _wait_ready(process)
         yield MockProvider(url, request.param, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+        stop_process(process)
 
 
 @pytest.fixture(scope="module")
