@@ -96,14 +96,27 @@ class PortTaken(RuntimeError):
     """Another process took one of the free ports between choosing it and the demo's start."""
 
 
-def _start_once(data_dir: Path, timeout: float, extra_args: Sequence[str] = ()) -> RunningDemo:
-    ports = {name: free_port() for name in ("webfed", "s3", "dynamodb", "game", "moto")}
+def free_demo_ports() -> dict[str, int]:
+    return {name: free_port() for name in ("webfed", "s3", "dynamodb", "game", "moto")}
+
+
+def demo_command(
+    data_dir: Path, ports: dict[str, int], extra_args: Sequence[str] = ()
+) -> tuple[list[str], dict[str, str]]:
+    """``python -m webfed demo`` on ``ports``, as a person runs it, and its environment: this
+    one without any ``WEBFED_*`` or ``AWS_*`` variable, and 60-second credentials."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBFED_", "AWS_"))}
     env["WEBFED_IDENTITY_POOL_CREDENTIALS_SECONDS"] = CREDENTIALS_SECONDS
     command = [sys.executable, "-m", "webfed", "demo", "--data-dir", str(data_dir)]
     command += ["--port", str(ports["webfed"]), "--s3-port", str(ports["s3"])]
     command += ["--dynamodb-port", str(ports["dynamodb"]), "--game-port", str(ports["game"])]
     command += ["--moto-port", str(ports["moto"]), *extra_args]
+    return command, env
+
+
+def _start_once(data_dir: Path, timeout: float, extra_args: Sequence[str] = ()) -> RunningDemo:
+    ports = free_demo_ports()
+    command, env = demo_command(data_dir, ports, extra_args)
     error_path = data_dir.parent / f"{data_dir.name}-demo.err"
     with error_path.open("w") as stderr:
         process = subprocess.Popen(

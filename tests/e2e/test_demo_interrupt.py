@@ -13,7 +13,6 @@ import fcntl
 import os
 import select
 import subprocess
-import sys
 import termios
 import time
 from collections.abc import Iterator
@@ -24,14 +23,14 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import (
-    CREDENTIALS_SECONDS,
     READY,
     REPO,
     _listening,
     alive,
     children_of,
+    demo_command,
+    free_demo_ports,
 )
-from tests.integration.conftest import free_port
 
 START_SECONDS = 90.0
 # The demo gives its children ten seconds to stop before it kills them: stopping faster than
@@ -81,14 +80,8 @@ def _take_terminal() -> None:
 
 
 def _start_in_terminal(data_dir: Path, ports: dict[str, int] | None = None) -> TerminalDemo:
-    if ports is None:
-        ports = {name: free_port() for name in ("webfed", "s3", "dynamodb", "game", "moto")}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBFED_", "AWS_"))}
-    env["WEBFED_IDENTITY_POOL_CREDENTIALS_SECONDS"] = CREDENTIALS_SECONDS
-    command = [sys.executable, "-m", "webfed", "demo", "--data-dir", str(data_dir)]
-    command += ["--port", str(ports["webfed"]), "--s3-port", str(ports["s3"])]
-    command += ["--dynamodb-port", str(ports["dynamodb"]), "--game-port", str(ports["game"])]
-    command += ["--moto-port", str(ports["moto"])]
+    ports = ports or free_demo_ports()
+    command, env = demo_command(data_dir, ports)
     terminal, device = os.openpty()
     try:
         process = subprocess.Popen(

@@ -9,24 +9,19 @@ discovery of a provider stops with a message, not a traceback.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import http.server
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.e2e.conftest import GAME_DIR
+from tests.e2e.page_server import CLIENT_ID, PAGE_ORIGIN, page_app, post_to_page
 from tests.integration.conftest import free_port
-from webfed.demo import PageConfig, Provider, TokenRelay, build_page_app, discover_provider
+from webfed.demo import Provider, discover_provider
 from webfed.demo.errors import DemoError
 
-PAGE_ORIGIN = "http://127.0.0.1:8710"
-CLIENT_ID = "game-x"
 DEEP = b"[" * 30_000 + b"]" * 30_000  # 60 KB, under every size cap, past the parser's depth
 FORM = {
     "grant_type": "authorization_code",
@@ -65,35 +60,6 @@ def answering(body: bytes) -> Iterator[str]:
         server.server_close()
 
 
-def page_app(*, token_endpoint: str, webfed_url: str) -> Any:
-    relay = TokenRelay(
-        token_endpoint, CLIENT_ID, "s3cret", "client_secret_post", (f"{PAGE_ORIGIN}/",)
-    )
-    config = PageConfig(
-        game_dir=GAME_DIR,
-        page_origin=PAGE_ORIGIN,
-        webfed_url=webfed_url,
-        page={},
-        admin_key_id="unused",
-        admin_secret="unused",
-        relay=True,
-        token_relay=relay,
-    )
-    return build_page_app(config, lambda: None)
-
-
-def post(app: Any, path: str, **kwargs: Any) -> httpx.Response:
-    async def send() -> httpx.Response:
-        # httpx's ASGI transport presents the client as 127.0.0.1, as the page would be.
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
-        async with httpx.AsyncClient(transport=transport, base_url=PAGE_ORIGIN) as client:
-            headers = {"Origin": PAGE_ORIGIN, **kwargs.pop("headers", {})}
-            return await client.post(path, headers=headers, **kwargs)
-
-    with ThreadPoolExecutor(1) as thread:  # an event loop of its own
-        return thread.submit(asyncio.run, send()).result()
-
-
 @pytest.mark.parametrize(
     "answer",
     [DEEP, b'{"id_token": NaN}', b'{"access_token": "a", "expires_in": Infinity}', b"[]"],
@@ -102,7 +68,7 @@ def post(app: Any, path: str, **kwargs: Any) -> httpx.Response:
 def test_a_token_answer_that_is_not_a_json_object_is_a_502(answer: bytes) -> None:
     with answering(answer) as provider:
         app = page_app(token_endpoint=f"{provider}/token", webfed_url="http://127.0.0.1:1")
-        reply = post(app, "/oidc/token", data=FORM)
+        reply = post_to_page(app, "/oidc/token", data=FORM)
     assert reply.status_code == 502, reply.text
     assert reply.json()["error"] == "temporarily_unavailable"
     assert reply.headers["cache-control"] == "no-store"
@@ -111,7 +77,7 @@ def test_a_token_answer_that_is_not_a_json_object_is_a_502(answer: bytes) -> Non
 def test_a_token_request_without_a_grant_type_is_an_invalid_request() -> None:
     app = page_app(token_endpoint="http://127.0.0.1:1/token", webfed_url="http://127.0.0.1:1")
     form = {name: value for name, value in FORM.items() if name != "grant_type"}
-    reply = post(app, "/oidc/token", data=form)
+    reply = post_to_page(app, "/oidc/token", data=form)
     assert reply.status_code == 400
     assert reply.json() == {
         "error": "invalid_request",
@@ -133,10 +99,10 @@ def test_cognito_identity_calls_are_relayed_and_refused_plainly() -> None:
     headers = {"Content-Type": "application/x-amz-json-1.1", **target}
     with answering(b'{"IdentityId": "us-east-1:x"}') as webfed:
         app = page_app(token_endpoint="http://127.0.0.1:1/token", webfed_url=webfed)
-        relayed = post(app, "/cognito-identity", content=b"{}", headers=headers)
+        relayed = post_to_page(app, "/cognito-identity", content=b"{}", headers=headers)
         assert relayed.status_code == 200 and relayed.json() == {"IdentityId": "us-east-1:x"}
-        oversize = post(app, "/cognito-identity", content=b" " * 300_000, headers=headers)
-        elsewhere = post(
+        oversize = post_to_page(app, "/cognito-identity", content=b" " * 300_000, headers=headers)
+        elsewhere = post_to_page(
             app,
             "/cognito-identity",
             content=b"{}",
@@ -148,6 +114,6 @@ def test_cognito_identity_calls_are_relayed_and_refused_plainly() -> None:
     closed = page_app(
         token_endpoint="http://127.0.0.1:1/token", webfed_url=f"http://127.0.0.1:{free_port()}"
     )
-    unreachable = post(closed, "/cognito-identity", content=b"{}", headers=headers)
+    unreachable = post_to_page(closed, "/cognito-identity", content=b"{}", headers=headers)
     assert unreachable.status_code == 502
     assert unreachable.json()["__type"] == "BadGateway"
