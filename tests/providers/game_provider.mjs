@@ -11,6 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { OAuth2Server } from 'oauth2-mock-server';
 
+import { serveUntilStopped } from './lifecycle.mjs';
+
 const port = Number.parseInt(process.argv[2] ?? '0', 10);
 const secretFile = process.argv[3];
 const method = process.argv[4] ?? 'client_secret_basic';
@@ -65,14 +67,4 @@ server.service.on('beforeResponse', (response, req) => {
   }
 });
 
-await server.start(port, '127.0.0.1');
-process.stdout.write(`READY ${server.issuer.url}\n`);
-
-const stop = async () => {
-  await server.stop();
-  process.exit(0);
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-process.stdin.on('end', stop);
-process.stdin.resume();
+await serveUntilStopped(server, port);
