@@ -19,7 +19,9 @@ import httpx
 from webfed.demo.game import BUCKET, TABLE, GameFile
 from webfed.demo.ports import Ports
 from webfed.demo.provider import DEFAULT_SCOPE, Provider, ProviderEndpoints
-from webfed.demo.relay import RELAY_PATH, TokenRelay, token_endpoint
+from webfed.demo.relay import BODY_TIMEOUT_SECONDS, RELAY_PATH, TokenRelay, token_endpoint
+from webfed.errors import RequestEntityTooLarge, RequestTimeout
+from webfed.http.body import read_body
 
 __all__ = ["PageConfig", "build_page_app", "from_the_page", "main_listener_allows", "page_settings"]
 
@@ -130,17 +132,18 @@ def _cognito_identity_relay(webfed_url: str, page_origin: str) -> Callable[[Any]
         if not from_the_page(request, page_origin):
             return failure(403, "AccessDeniedException", "the page's own origin only")
         headers = {name: request.headers[name] for name in forwarded if name in request.headers}
-        body = bytearray()
+        declared = request.headers.get("content-length")
         try:
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > _MAX_COGNITO_BODY:
-                    return failure(413, "RequestEntityTooLarge", "the request body is too large")
-        except ClientDisconnect:
+            body = await read_body(
+                request.receive, declared, _MAX_COGNITO_BODY, BODY_TIMEOUT_SECONDS
+            )
+        except RequestEntityTooLarge:
+            return failure(413, "RequestEntityTooLarge", "the request body is too large")
+        except (RequestTimeout, ClientDisconnect):
             return failure(400, "SerializationException", "the request body did not arrive")
         try:
             async with httpx.AsyncClient(timeout=30.0) as http:
-                upstream = await http.post(f"{webfed_url}/", content=bytes(body), headers=headers)
+                upstream = await http.post(f"{webfed_url}/", content=body, headers=headers)
         except httpx.HTTPError:
             return failure(502, "BadGateway", "webfed did not answer the demo's relay")
         passed = {

@@ -12,8 +12,11 @@ from typing import Any
 from urllib.parse import parse_qsl, quote_plus
 
 import httpx
+from starlette.requests import ClientDisconnect
 
 from webfed.demo.provider import json_object
+from webfed.errors import RequestEntityTooLarge, RequestTimeout
+from webfed.http.body import read_body
 
 __all__ = [
     "RELAY_PATH",
@@ -29,6 +32,8 @@ _CODE_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636 section 4.1
 _MAX_CODE = 2048
 _MAX_TOKEN_REQUEST = 8192
 _MAX_TOKEN_RESPONSE = 64 * 1024
+#: How long the page's server waits for a request's body (webfed's own default).
+BODY_TIMEOUT_SECONDS = 30.0
 _TOKEN_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -106,21 +111,18 @@ def token_form(body: bytes, relay: TokenRelay) -> dict[str, str]:
 async def _read_body(request: Any, limit: int) -> bytes:
     """The request's body, refused (413) past ``limit`` bytes, announced or not."""
     declared = request.headers.get("content-length", "0")
-    if not declared.isdigit() or int(declared) > limit:
+    if not declared.isdigit():
         raise _RelayRefusal(413, "invalid_request", f"the body is larger than {limit} bytes")
-    from starlette.requests import ClientDisconnect
-
-    body = bytearray()
     try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                raise _RelayRefusal(
-                    413, "invalid_request", f"the body is larger than {limit} bytes"
-                )
+        return await read_body(request.receive, declared, limit, BODY_TIMEOUT_SECONDS)
+    except RequestEntityTooLarge as large:
+        raise _RelayRefusal(
+            413, "invalid_request", f"the body is larger than {limit} bytes"
+        ) from large
+    except RequestTimeout as late:
+        raise _RelayRefusal(408, "invalid_request", "the body arrived too slowly") from late
     except ClientDisconnect as gone:  # nobody left to answer; nothing sent upstream
         raise _RelayRefusal(400, "invalid_request", "the page went away mid-request") from gone
-    return bytes(body)
 
 
 async def _exchange(relay: TokenRelay, form: dict[str, str]) -> tuple[int, dict[str, Any]]:

@@ -17,7 +17,6 @@ involved anywhere, so no credentials are allowed across origins.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -38,6 +37,8 @@ from webfed.devidp.authorization import (
 from webfed.devidp.claims import check_username, parse_extra_claims
 from webfed.devidp.page import SECURITY_HEADERS, error_page, sign_in_page
 from webfed.devidp.provider import MOUNT_PATH, DevIdentityProvider, TokenError, TokenRequest
+from webfed.errors import RequestEntityTooLarge, RequestTimeout
+from webfed.http.body import read_body
 from webfed.issuer import IssuerKeys
 from webfed.logs import get_logger
 from webfed.settings import Settings
@@ -78,23 +79,18 @@ async def _read_form(request: Request, timeout: float) -> list[tuple[str, str]]:
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != _FORM:
         raise _BadForm(f"the body must be {_FORM}")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > _MAX_FORM_BYTES:
-        raise _BadForm("the body is too large")
-    body = bytearray()
+    declared = request.headers.get("content-length")
     try:
-        async with asyncio.timeout(timeout):
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > _MAX_FORM_BYTES:
-                    raise _BadForm("the body is too large")
-    except TimeoutError:
+        body = await read_body(request.receive, declared, _MAX_FORM_BYTES, timeout)
+    except RequestEntityTooLarge:
+        raise _BadForm("the body is too large") from None
+    except RequestTimeout:
         raise _BadForm(f"the body did not arrive within {timeout:g} seconds", 408) from None
     except ClientDisconnect:  # nobody reads the answer; it only keeps the error log clean
         _log.info("dev-idp client disconnected before sending the body", path=request.url.path)
         raise _BadForm("the client disconnected before sending the body") from None
     try:
-        text = bytes(body).decode("utf-8")
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise _BadForm("the body is not UTF-8") from None
     return _parse_pairs(text)

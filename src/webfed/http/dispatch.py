@@ -8,13 +8,12 @@ unsigned IAM call is answered ``MissingAuthenticationToken`` rather than ``Inval
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
@@ -26,13 +25,12 @@ from webfed.errors import (
     MalformedQueryString,
     MissingAction,
     MissingAuthenticationToken,
-    RequestEntityTooLarge,
-    RequestTimeout,
     UnknownOperation,
     WebfedError,
 )
 from webfed.http import auth, metrics
 from webfed.http.auditing import CallRecord, audit_event
+from webfed.http.body import read_body
 from webfed.logs import get_logger
 from webfed.protocol import json11, query, xml
 from webfed.runtime import Runtime, ServiceBinding
@@ -96,37 +94,6 @@ def _request_headers(scope: Scope) -> _RequestHeaders:
         content_length=None if content_length is None else content_length.decode("latin-1"),
         authorization=authorization,
     )
-
-
-async def read_body(receive: Receive, declared: str | None, limit: int, timeout: float) -> bytes:
-    """The whole body, at most ``limit`` bytes, arriving within ``timeout`` seconds.
-
-    ``declared`` is the ``Content-Length`` header. A client that disconnects first raises
-    Starlette's ``ClientDisconnect``, as ``Request.stream`` does."""
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestEntityTooLarge(f"Request body exceeds the limit of {limit} bytes.")
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    raise ClientDisconnect()
-                if message["type"] != "http.request":
-                    continue
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > limit:
-                    raise RequestEntityTooLarge(f"Request body exceeds the limit of {limit} bytes.")
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    break
-    except TimeoutError:
-        raise RequestTimeout(
-            f"The request body did not arrive within {timeout:g} seconds."
-        ) from None
-    return b"".join(chunks)
 
 
 def new_request_id(rng: random.Random) -> str:
