@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.tokens import SigningKey, jwks_document, sign
 from tests.unit.oidc.conftest import CLIENT, ISSUER, NOW, claims, token
 from webfed.core.oidc import (
     TAGS_CLAIM,
     IssuerKeySet,
     TrustedProvider,
+    issuer_matches,
     parse_key_set,
     provider_key,
     validate_token,
@@ -110,3 +113,21 @@ def test_claims_differing_only_in_case_are_dropped_as_ambiguous(
     keys = web_identity_condition_keys(validate_token(raw, provider, key_set, now=NOW), "p")
     assert "p:repository" not in {key.lower() for key in keys}
     assert keys["p:team"] == "games"
+
+
+@pytest.mark.parametrize(
+    ("issuer", "provider_url", "matches"),
+    [
+        ("https://accounts.google.com", "https://accounts.google.com", True),
+        ("accounts.google.com", "https://accounts.google.com", True),  # Google's other spelling
+        ("https://id.example.com", "https://id.example.com", True),
+        ("id.example.com", "https://id.example.com", False),  # only Google may drop its scheme
+        ("accounts.google.com", "https://id.example.com", False),
+        ("https://accounts.google.com/", "https://accounts.google.com", False),
+        ("http://accounts.google.com", "https://accounts.google.com", False),
+    ],
+)
+def test_issuer_matches_is_exact_but_for_googles_bare_issuer(
+    issuer: str, provider_url: str, matches: bool
+) -> None:
+    assert issuer_matches(issuer, provider_url) is matches

@@ -44,7 +44,14 @@ from webfed.api.context import CallContext
 from webfed.api.sts.denials import attach_encoded_message
 from webfed.api.sts.sessions import require_runtime
 from webfed.core.entities import OidcProvider
-from webfed.core.oidc import JsonValue, TrustedProvider, ValidatedToken, peek_token, validate_token
+from webfed.core.oidc import (
+    JsonValue,
+    TrustedProvider,
+    ValidatedToken,
+    issuer_matches,
+    peek_token,
+    validate_token,
+)
 from webfed.errors import (
     ExternalServiceException,
     IDPCommunicationError,
@@ -66,7 +73,6 @@ __all__ = [
 OPENID_PUBLIC_PROVIDERS = frozenset({"accounts.google.com", "appleid.apple.com"})
 OAUTH_PROVIDERS = frozenset({"www.amazon.com", "graph.facebook.com"})
 _LEGACY_PROVIDERS = frozenset({"api.twitter.com", "www.digits.com"})
-_GOOGLE_BARE_ISSUER = "accounts.google.com"
 #: This process's tokens verified in the last second (GetId, then GetCredentialsForIdentity).
 _VERIFIED = VerifiedMemory()
 
@@ -145,7 +151,7 @@ async def _trusted(
     if key in config.supported_login_providers and key in OPENID_PUBLIC_PROVIDERS:
         client_ids = (config.supported_login_providers[key],)
         url = f"https://{key}"
-        accepted = _GOOGLE_BARE_ISSUER if issuer == _GOOGLE_BARE_ISSUER == key else url
+        accepted = issuer if issuer_matches(issuer, url) else url
         return TrustedProvider(accepted, client_ids), KeySource(url)
     if key in _oidc_resources(pool):
         provider = await require_runtime(ctx).iam.provider(key)

@@ -38,10 +38,10 @@ from webfed.core.credentials import SessionContext, WebIdentity
 from webfed.core.entities import OidcProvider, Role
 from webfed.core.oidc import (
     COGNITO_PROVIDER_KEY,
-    GOOGLE_PROVIDER_KEY,
     TrustedProvider,
     UnverifiedToken,
     ValidatedToken,
+    issuer_matches,
     peek_token,
     provider_key,
     unknown_provider,
@@ -120,7 +120,7 @@ async def _validated_token(ctx: CallContext, token: str) -> _Verified:
     if issuer == ctx.settings.effective_public_url:
         return await _identity_pool_token(ctx, unverified)
     provider = await runtime.iam.provider(provider_key(issuer))
-    if provider is None or (provider.url != issuer and not _bare_google(issuer, provider)):
+    if provider is None or not issuer_matches(issuer, provider.url):
         raise unknown_provider(issuer, fingerprint=unverified.fingerprint)
     keys = await runtime.jwks.keys_for(KeySource(provider.url), kid=unverified.kid)
     trusted = TrustedProvider(issuer, provider.client_ids)
@@ -128,14 +128,6 @@ async def _validated_token(ctx: CallContext, token: str) -> _Verified:
     if validated.issuer != provider.url:
         validated = replace(validated, issuer=provider.url)
     return _Verified(validated, federated_principal(provider), provider_key(issuer))
-
-
-def _bare_google(issuer: str, provider: OidcProvider) -> bool:
-    """Google's ID tokens say ``iss`` is ``https://accounts.google.com`` or, from some of its
-    flows, the bare ``accounts.google.com`` (Google's OpenID Connect documentation); AWS
-    trusts Google's tokens either way, so the registered ``https://accounts.google.com``
-    provider accepts both, with the same keys and audiences."""
-    return issuer == GOOGLE_PROVIDER_KEY and provider.url == f"https://{GOOGLE_PROVIDER_KEY}"
 
 
 def trust_context(

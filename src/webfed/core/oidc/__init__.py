@@ -18,6 +18,7 @@ from webfed.core.oidc.claims import CLOCK_SKEW_SECONDS
 from webfed.core.oidc.context import (
     COGNITO_PROVIDER_KEY,
     GOOGLE_PROVIDER_KEY,
+    issuer_matches,
     provider_key,
     web_identity_condition_keys,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "TrustedProvider",
     "UnverifiedToken",
     "ValidatedToken",
+    "issuer_matches",
     "parse_key_set",
     "peek_token",
     "provider_key",

@@ -20,6 +20,7 @@ from webfed.core.oidc.result import ValidatedToken
 __all__ = [
     "COGNITO_PROVIDER_KEY",
     "GOOGLE_PROVIDER_KEY",
+    "issuer_matches",
     "provider_key",
     "web_identity_condition_keys",
 ]
@@ -30,6 +31,17 @@ COGNITO_PROVIDER_KEY = "cognito-identity.amazonaws.com"
 # Names AWS gives a meaning to after the exchange (``id``, Amazon/Facebook ``app_id``/``user_id``):
 # never taken from a raw claim, so a claim cannot impersonate them.
 _RESERVED_CLAIMS = ("aud", "sub", "amr", "azp", "oaud", "id", "app_id", "user_id")
+
+
+def issuer_matches(issuer: str, provider_url: str) -> bool:
+    """Whether a token whose ``iss`` is ``issuer`` comes from the provider at ``provider_url``.
+
+    Exactly equal, with one exception: Google's ID tokens say ``https://accounts.google.com``
+    or, from some of its flows, the bare ``accounts.google.com`` (Google's OpenID Connect
+    documentation), and AWS trusts both; no other issuer may drop its scheme."""
+    return issuer == provider_url or (
+        issuer == GOOGLE_PROVIDER_KEY and provider_url == f"https://{GOOGLE_PROVIDER_KEY}"
+    )
 
 
 @lru_cache(maxsize=256)  # a few issuers, asked for on every token
