@@ -8,7 +8,8 @@ to an action and a resource through a :class:`~webfed.asgi.routes.RouteTable`, a
 :class:`~webfed.authorize.AuthorizationResult` in ``scope["state"]["webfed"]`` (read it with
 ``webfed_auth(request)`` in a Starlette or FastAPI handler). Refused: the middleware answers
 ``{"__type": "AccessDeniedException", "message": ...}`` itself, 401 without credentials, 403
-for any other refusal, 400 for a malformed signature, 413 for a body above the cap.
+for any other refusal, 400 for a malformed signature, 413 for a body above the cap, 408 for a
+body that does not arrive within ``body_timeout_seconds`` (30 by default).
 
 The body is read (up to the cap) to check the signed payload digest, then replayed to the
 application unchanged. Websocket connections are refused (close code 1008); lifespan events and
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 
-from starlette.requests import HTTPConnection
+from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from webfed.asgi.exchange import error_body, error_status, header_map, http_request, peer_address
@@ -27,21 +28,23 @@ from webfed.asgi.routes import RouteRule, RouteTable
 from webfed.authorize import AuthorizationResult
 from webfed.authorizer import Authorizer
 from webfed.core.sigv4 import STANDARD_RULES, HttpRequest, SigningRules
-from webfed.errors import AccessDenied, RequestEntityTooLarge, WebfedError
+from webfed.errors import AccessDenied, WebfedError
+from webfed.http.body import read_body
 from webfed.verify import VerifiedCaller
 
 __all__ = [
+    "DEFAULT_BODY_TIMEOUT_SECONDS",
     "DEFAULT_MAX_BODY_BYTES",
     "STATE_KEY",
     "WebfedAuthMiddleware",
     "authorize_route",
-    "read_body",
     "send_error",
     "webfed_auth",
 ]
 
 STATE_KEY = "webfed"
 DEFAULT_MAX_BODY_BYTES = 1_048_576
+DEFAULT_BODY_TIMEOUT_SECONDS = 30.0
 _POLICY_VIOLATION = 1008
 
 
@@ -64,6 +67,7 @@ class WebfedAuthMiddleware:
         service: str | None = None,
         rules: SigningRules = STANDARD_RULES,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS,
         exempt: Collection[str] = (),
     ) -> None:
         self.app = app
@@ -72,6 +76,7 @@ class WebfedAuthMiddleware:
         self.service = service or self.routes.service
         self.rules = rules
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_seconds = body_timeout_seconds
         self.exempt = frozenset(exempt)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -82,8 +87,15 @@ class WebfedAuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            body = await read_body(receive, self.max_body_bytes)
+            body = await read_body(
+                receive,
+                _content_length(scope),
+                self.max_body_bytes,
+                self.body_timeout_seconds,
+            )
             result = await self.authorize(scope, http_request(scope, body))
+        except ClientDisconnect:
+            return
         except WebfedError as error:
             await send_error(send, error)
             return
@@ -144,22 +156,11 @@ async def authorize_route(
     return result
 
 
-async def read_body(receive: Receive, limit: int) -> bytes:
-    """The whole request body, refusing one larger than ``limit`` bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise RequestEntityTooLarge(f"Request body exceeds the limit of {limit} bytes.")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+def _content_length(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
@@ -204,6 +205,74 @@ async def test_body_above_the_cap(client: httpx.AsyncClient) -> None:
     headers = signed_headers(mint(), "POST", BASE + "/games/chess/moves", body=body)
     response = await client.post("/games/chess/moves", headers=headers, content=body)
     assert response.status_code == 413
+
+
+def _raw_middleware(**options: object) -> WebfedAuthMiddleware:
+    authorizer = Authorizer(policies=Policies(), key_ring=ring, account_id=ACCOUNT, region="r")
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("an unread body must not reach the app")
+
+    return WebfedAuthMiddleware(app, authorizer, ROUTES, **options)  # type: ignore[arg-type]
+
+
+def _post_scope(content_length: int) -> dict[str, object]:
+    return {
+        "type": "http",
+        "method": "POST",
+        "path": "/games/chess/moves",
+        "raw_path": b"/games/chess/moves",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), (b"content-length", str(content_length).encode())],
+        "scheme": "http",
+        "client": ("127.0.0.1", 5000),
+    }
+
+
+async def test_a_late_body_is_408_and_never_reaches_the_app() -> None:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    middleware = _raw_middleware(body_timeout_seconds=0.05)
+    await asyncio.wait_for(middleware(_post_scope(10), receive, send), timeout=5)
+    assert sent[0]["status"] == 408
+    assert json.loads(sent[1]["body"])["__type"] == "RequestTimeout"
+
+
+async def test_a_client_gone_mid_body_gets_no_answer_and_the_app_never_runs() -> None:
+    messages: list[Message] = [
+        {"type": "http.request", "body": b"partial", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return messages.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await _raw_middleware()(_post_scope(100), receive, send)
+    assert sent == []
+
+
+async def test_a_declared_length_above_the_cap_is_413_before_any_read() -> None:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        raise AssertionError("the body must not be read")
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await _raw_middleware(max_body_bytes=1024)(_post_scope(4096), receive, send)
+    assert sent[0]["status"] == 413
 
 
 async def test_fallback_is_execute_api_invoke(client: httpx.AsyncClient) -> None:
