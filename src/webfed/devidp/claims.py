@@ -1,11 +1,12 @@
 """Who signs in, and the claims of their ID token (OpenID Connect Core 1.0 sections 2 and 5.1).
 
 The user types a name; ``sub`` is that name, so the same name always gives the same subject.
-``preferred_username``, ``name`` and ``email`` (``<name>@dev.invalid``: ``.invalid`` is a
-reserved top-level domain, RFC 2606 section 2, so it can never reach a real mailbox) follow
-from it. Extra claims come from the ``dev_idp_claims`` setting and from the sign-in page, the
-page's winning; neither may set the claims the provider itself vouches for
-(:data:`RESERVED_CLAIMS`).
+As OpenID Connect Core 1.0 section 5.4 asks, the standard claims follow the granted scope: with
+``profile``, ``preferred_username`` and ``name`` (the name); with ``email``, ``email``
+(``<name>@dev.invalid``: ``.invalid`` is a reserved top-level domain, RFC 2606 section 2, so it
+can never reach a real mailbox). Extra claims come from the ``dev_idp_claims`` setting and
+from the sign-in page, the page's winning; neither may set the claims the provider itself
+vouches for (:data:`RESERVED_CLAIMS`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 
 from joserfc import jwt
@@ -120,13 +121,15 @@ def parse_extra_claims(text: str, *, source: str = "claims") -> Claims:
     return value
 
 
-def user_claims(username: str, *layers: Mapping[str, object]) -> Claims:
-    """The claims about the user (no ``sub``): the defaults, then each layer over them."""
-    claims: Claims = {
-        "preferred_username": username,
-        "name": username,
-        "email": f"{username}@{EMAIL_DOMAIN}",
-    }
+def user_claims(username: str, scope: Collection[str], *layers: Mapping[str, object]) -> Claims:
+    """The claims about the user (no ``sub``): the standard claims ``scope`` grants, then each
+    layer over them (extra claims are the administrator's or the tester's, whatever the scope)."""
+    claims: Claims = {}
+    if "profile" in scope:
+        claims["preferred_username"] = username
+        claims["name"] = username
+    if "email" in scope:
+        claims["email"] = f"{username}@{EMAIL_DOMAIN}"
     for layer in layers:
         claims.update(layer)
     return claims

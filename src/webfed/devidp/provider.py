@@ -123,7 +123,7 @@ class DevIdentityProvider:
             nonce=request.nonce,
             code_challenge=request.code_challenge,
             username=username,
-            claims=user_claims(username, self.default_claims, page_claims),
+            claims=user_claims(username, request.scope, self.default_claims, page_claims),
             auth_time=seconds,
             expires_at=seconds + int(CODE_LIFETIME.total_seconds()),
         )

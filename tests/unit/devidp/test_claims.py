@@ -106,13 +106,35 @@ def test_deeper_claims_are_refused(levels: int) -> None:
 
 
 def test_user_claims_layers() -> None:
-    claims = user_claims("alice", {"team": "blue", "name": "Alice A."}, {"team": "red"})
+    claims = user_claims(
+        "alice",
+        ("openid", "profile", "email"),
+        {"team": "blue", "name": "Alice A."},
+        {"team": "red"},
+    )
     assert claims == {
         "preferred_username": "alice",
         "name": "Alice A.",
         "email": "alice@dev.invalid",
         "team": "red",
     }
+
+
+@pytest.mark.parametrize(
+    ("scope", "standard"),
+    [
+        (("openid",), set()),
+        (("openid", "profile"), {"preferred_username", "name"}),
+        (("openid", "email"), {"email"}),
+        (("openid", "profile", "email"), {"preferred_username", "name", "email"}),
+    ],
+    ids=["openid", "profile", "email", "both"],
+)
+def test_standard_claims_follow_the_scope(scope: tuple[str, ...], standard: set[str]) -> None:
+    """OpenID Connect Core 5.4: profile and email each ask for their claims; extra claims are
+    the administrator's and come whatever the scope."""
+    assert set(user_claims("alice", scope)) == standard
+    assert set(user_claims("alice", scope, {"team": "red"})) == standard | {"team"}
 
 
 def test_id_token_claims_put_the_provider_last() -> None:
