@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -26,12 +25,11 @@ from webfed.demo.provider import Provider
 
 __all__ = [
     "Child",
+    "DemoSignals",
     "Interrupted",
     "Processes",
     "child_env",
     "exited",
-    "interruptible",
-    "killed_by_another_signal",
     "start_services",
 ]
 
@@ -55,37 +53,49 @@ class Interrupted(BaseException):
     """
 
 
-def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
-    raise Interrupted(signal.Signals(signum).name)
+class DemoSignals:
+    """What SIGINT and SIGTERM do through the demo's life, from one handler installed once.
 
+    While the demo starts and serves, they raise :class:`Interrupted` (uvicorn re-raises them
+    after its own shutdown). Once :meth:`stopping`, another one kills the children still
+    running at once, rather than raising in the middle of stopping them. After the ``with``
+    block the demo has stopped and its process is on its way out: they are ignored from then
+    on. The old handlers are deliberately not put back: with Python's default restored, a
+    Ctrl-C a few milliseconds after "stopped" would end the demo with ``KeyboardInterrupt``.
+    """
 
-@contextlib.contextmanager
-def interruptible() -> Iterator[None]:
-    """SIGINT and SIGTERM raise ``Interrupted`` (uvicorn re-raises them after its shutdown)."""
-    previous = {
-        sig: signal.signal(sig, _raise_interrupted) for sig in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    def __init__(self, processes: Processes) -> None:
+        self.processes = processes
+        self.phase = "running"
 
+    def __enter__(self) -> DemoSignals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+        return self
 
-@contextlib.contextmanager
-def killed_by_another_signal(processes: Processes) -> Iterator[None]:
-    """While the demo stops its children: another Ctrl-C (or SIGTERM) kills those still
-    running at once, rather than raising in the middle of stopping them."""
+    def __exit__(self, *exc_info: object) -> None:
+        self.phase = "stopped"
+        # SIG_IGN, not a Python handler: the interpreter puts its default back for those as it
+        # finalizes, and a Ctrl-C then would end the demo "killed by SIGINT" after all. Held
+        # back while it changes: one arriving between Python's check for pending signals and the
+        # change would be reported as "ignored due to race condition", with a traceback.
+        signals = {signal.SIGINT, signal.SIGTERM}
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+        try:
+            for sig in signals:
+                signal.signal(sig, signal.SIG_IGN)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
-    def hurry(signum: int, frame: FrameType | None) -> None:
-        processes.kill()
+    def stopping(self) -> None:
+        self.phase = "stopping"
 
-    previous = {sig: signal.signal(sig, hurry) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.phase == "running":
+            self.phase = "stopping"  # the demo stops now: a second signal hurries it
+            raise Interrupted(signal.Signals(signum).name)
+        if self.phase == "stopping":
+            self.processes.kill()
 
 
 def _unblock_signals() -> None:

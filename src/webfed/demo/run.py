@@ -17,12 +17,11 @@ from webfed.demo.game import GameFile, render_game_file
 from webfed.demo.page import PageConfig, build_page_app, main_listener_allows, page_settings
 from webfed.demo.ports import Ports, claim_ports
 from webfed.demo.processes import (
+    DemoSignals,
     Interrupted,
     Processes,
     child_env,
     exited,
-    interruptible,
-    killed_by_another_signal,
     start_services,
 )
 from webfed.demo.provider import Provider, ProviderEndpoints
@@ -90,7 +89,7 @@ def _run(
             failures.append(gone)
         return gone
 
-    with interruptible():
+    with DemoSignals(processes) as signals:
         try:
             click.echo(f"webfed demo: starting (logs in {processes.log_dir})", err=True)
             start_services(processes, ports, data_dir, game, provider)
@@ -111,10 +110,10 @@ def _run(
         except Interrupted:
             pass
         finally:
-            with killed_by_another_signal(processes):
-                click.echo("webfed demo: stopping", err=True)
-                processes.stop()
-                click.echo("webfed demo: stopped", err=True)
+            signals.stopping()
+            click.echo("webfed demo: stopping", err=True)
+            processes.stop()
+            click.echo("webfed demo: stopped", err=True)
     if failures:
         raise DemoError(failures[0])
 
