@@ -47,7 +47,9 @@ class Settings(BaseSettings):
 
     # Limits (AWS defaults; the trust-policy quota is adjustable in AWS too).
     trust_policy_max_size: int = Field(default=2048, ge=2048, le=8192)
-    max_request_body_bytes: int = Field(default=1_048_576, ge=65_536)
+    # At most 64 MiB: a body is held in memory whole (the decision endpoint's, Envoy's buffered
+    # partial body, is the only one that can be this large; the protocol parsers take 2 MiB).
+    max_request_body_bytes: int = Field(default=1_048_576, ge=65_536, le=67_108_864)
     request_body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 
     # Issuer key fetches (docs/security.md, SSRF): non-public networks they may still reach,
