@@ -15,7 +15,21 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from tests.support import ports
+
 POSTGRES_ENV = "WEBFED_TEST_DATABASE_URL"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's port registry (``tests/support/ports.py``), made before xdist's workers start,
+    so that they share it; they only use it."""
+    if not hasattr(config, "workerinput"):
+        ports.registry()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        ports.remove_registry()
 
 
 def postgres_admin_url() -> str | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import free_port
+from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 GAME_DIR = REPO / "examples" / "game"

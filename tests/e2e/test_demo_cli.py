@@ -22,7 +22,7 @@ import yaml
 from click.testing import CliRunner
 
 from tests.e2e.conftest import GAME_DIR
-from tests.integration.conftest import free_port
+from tests.support.ports import free_port
 from webfed.cli import main
 from webfed.demo import (
     DemoError,

@@ -43,8 +43,8 @@ import pytest
 
 from tests.e2e.conftest import GAME_DIR, REPO, RunningDemo, start_demo, stop_demo
 from tests.e2e.page_server import PAGE_ORIGIN, page_app, post_to_page
-from tests.integration.conftest import free_port
 from tests.support.browser import headless_chromium
+from tests.support.ports import free_port
 from tests.support.processes import stop_process
 from webfed.demo import Provider, discover_provider
 

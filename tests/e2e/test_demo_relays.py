@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.page_server import CLIENT_ID, PAGE_ORIGIN, page_app, post_to_page
-from tests.integration.conftest import free_port
+from tests.support.ports import free_port
 from webfed.demo import Provider, discover_provider
 from webfed.demo.errors import DemoError
 

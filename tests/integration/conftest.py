@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,15 +22,11 @@ import psycopg
 import pytest
 from botocore.config import Config
 
+from tests.support.ports import free_port
+
 ADMIN_KEY_ID = "AKIAWEBFEDTESTADMIN1"
 ADMIN_SECRET = "webfed-test-admin-secret-key-0000000000"
 _PG_ENV = "WEBFED_TEST_DATABASE_URL"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

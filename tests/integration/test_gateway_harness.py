@@ -24,8 +24,8 @@ import boto3
 import httpx
 from botocore.config import Config
 
-from tests.integration.conftest import free_port
 from tests.integration.test_federation_harness import ACCOUNT, Federation, unique
+from tests.support.ports import free_port
 from tests.support.processes import stop_process
 
 UPSTREAM_KEY_ID = "AKIAUPSTREAMTEST0001"

@@ -19,7 +19,8 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from tests.integration.conftest import WebfedServer, free_port, running_server
+from tests.integration.conftest import WebfedServer, running_server
+from tests.support.ports import free_port
 from tests.support.tokens import generate_signing_key, jwks_document, sign, standard_claims
 
 ACCOUNT = "000000000000"

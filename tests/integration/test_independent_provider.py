@@ -26,7 +26,6 @@ import botocore.exceptions
 import httpx
 import pytest
 
-from tests.integration.conftest import free_port
 from tests.integration.test_federation_harness import (
     ACCOUNT,
     Federation,
@@ -34,6 +33,7 @@ from tests.integration.test_federation_harness import (
     federation,
     message_of,
 )
+from tests.support.ports import free_port
 from tests.support.processes import stop_process
 
 __all__ = ["federation"]

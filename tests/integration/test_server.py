@@ -20,7 +20,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.integration.conftest import ADMIN_KEY_ID, ADMIN_SECRET, WebfedServer, free_port
+from tests.integration.conftest import ADMIN_KEY_ID, ADMIN_SECRET, WebfedServer
+from tests.support.ports import free_port
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
 IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"

@@ -20,7 +20,8 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from tests.integration.conftest import WebfedServer, free_port, running_server
+from tests.integration.conftest import WebfedServer, running_server
+from tests.support.ports import free_port
 from tests.support.tokens import (
     SigningKey,
     generate_signing_key,

@@ -32,7 +32,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.integration.conftest import ADMIN_KEY_ID, ADMIN_SECRET, WebfedServer, free_port
+from tests.integration.conftest import ADMIN_KEY_ID, ADMIN_SECRET, WebfedServer
+from tests.support.ports import free_port
 from webfed.cli import main
 
 NOW = datetime.datetime.now(datetime.UTC)

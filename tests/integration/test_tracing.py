@@ -26,7 +26,7 @@ import pytest
 from botocore.config import Config
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tests.integration.conftest import ADMIN_SECRET, free_port
+from tests.integration.conftest import ADMIN_SECRET
 from tests.integration.test_federation_harness import Federation, federation_for
 from tests.integration.test_gateway_harness import (
     REGION,
@@ -36,6 +36,7 @@ from tests.integration.test_gateway_harness import (
     _stop,
     _wait,
 )
+from tests.support.ports import free_port
 
 BUCKET = "traces"
 

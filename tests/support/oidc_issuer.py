@@ -17,8 +17,8 @@ Modes (``issuer.mode``):
     redirect_other_host   discovery answers 302 to ``localhost`` (another host name)
 
 ``stop()`` makes the port refuse connections; ``start()`` serves again on the same port.
-No two issuers in one test run share a port, even after one of them stopped: a new issuer on a
-stopped one's port would have the same URL, and webfed refuses a second provider for a URL.
+No two issuers in one test run share a port, even after one of them stopped (``ports``): a new
+issuer on a stopped one's port would have its URL, and webfed refuses a second provider for a URL.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
+from tests.support.ports import bound_socket
 from tests.support.tokens import SigningKey, generate_signing_key, sign, standard_claims
 
 __all__ = ["MODES", "OidcTestIssuer"]
@@ -67,7 +68,7 @@ class OidcTestIssuer:
 
     def __init__(self, *, client_id: str = "client-1") -> None:
         self.client_id = client_id
-        self._socket: socket.socket | None = self._bind_unused_port()
+        self._socket: socket.socket | None = bound_socket(reuse_address=True)
         self.port: int = self._socket.getsockname()[1]
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -193,26 +194,6 @@ class OidcTestIssuer:
         return Starlette(routes=routes)
 
     # --- lifecycle ----------------------------------------------------------------------------
-
-    _ports_taken: set[int] = set()
-    _ports_lock = threading.Lock()
-
-    @classmethod
-    def _bind_unused_port(cls) -> socket.socket:
-        """A socket on a port no issuer of this test run has had (the OS may hand one back)."""
-        with cls._ports_lock:
-            rejected: list[socket.socket] = []
-            try:
-                while True:
-                    sock = cls._bind(0)
-                    port = sock.getsockname()[1]
-                    if port not in cls._ports_taken:
-                        cls._ports_taken.add(port)
-                        return sock
-                    rejected.append(sock)
-            finally:
-                for held in rejected:
-                    held.close()
 
     @staticmethod
     def _bind(port: int) -> socket.socket:
