@@ -21,7 +21,7 @@ async def read_body(receive: Receive, declared: str | None, limit: int, timeout:
 
     ``declared`` is the ``Content-Length`` header. A client that disconnects first raises
     Starlette's ``ClientDisconnect``, as ``Request.stream`` does."""
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise RequestEntityTooLarge(f"Request body exceeds the limit of {limit} bytes.")
     chunks: list[bytes] = []
     size = 0

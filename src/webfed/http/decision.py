@@ -31,7 +31,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -41,7 +41,8 @@ from webfed.asgi.routes import RouteTable, load_route_table
 from webfed.authorize import AuthorizationResult
 from webfed.authorizer import Authorizer
 from webfed.core.sigv4 import STANDARD_RULES, HttpRequest
-from webfed.errors import IncompleteSignature, RequestEntityTooLarge, WebfedError
+from webfed.errors import IncompleteSignature, WebfedError
+from webfed.http.body import read_body
 from webfed.runtime import Runtime
 
 __all__ = ["ENVOY_PREFIX", "NGINX_PATH", "ROUTES", "ROUTES_ENV"]
@@ -64,17 +65,6 @@ def _authorizer(request: Request) -> tuple[Authorizer, RouteTable]:
         found = (Authorizer.from_runtime(runtime), table)
         state.webfed_decisions = found
     return found
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestEntityTooLarge(f"Request body exceeds the limit of {limit} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def _decide(
@@ -122,12 +112,24 @@ async def _envoy(request: Request) -> Response:
     query = request.scope.get("query_string", b"").decode("utf-8", "surrogateescape")
     target = f"{path}?{query}" if query else path
     body_known = "x-envoy-auth-partial-body" in request.headers
+    settings = runtime.settings
     try:
-        body = await _body(request, runtime.settings.max_request_body_bytes) if body_known else b""
+        body = (
+            await read_body(
+                request.receive,
+                request.headers.get("content-length"),
+                settings.max_request_body_bytes,
+                settings.request_body_timeout_seconds,
+            )
+            if body_known
+            else b""
+        )
         original = http_request(
             request.scope, body, target=target, host=request.headers.get("x-original-host")
         )
         result = await _decide(request, original, body_known=body_known)
+    except ClientDisconnect:
+        return Response(status_code=400)  # Envoy gave up on the check: nobody reads this
     except WebfedError as error:
         return _refused(error)
     return _allowed(result)

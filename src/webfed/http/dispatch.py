@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
@@ -244,6 +244,8 @@ async def answer_aws_call(app: Starlette, scope: Scope, receive: Receive) -> Aws
     )
     try:
         reply = await _route_and_run(runtime, scope, receive, headers, record)
+    except ClientDisconnect:
+        raise  # gone before its body arrived: there is no call to answer, audit or log
     except WebfedError as error:
         metrics.observe_rejection(record.service or "unknown", error)
         _encode_explanation(runtime, error, record)
@@ -274,7 +276,10 @@ async def answer_aws_call(app: Starlette, scope: Scope, receive: Receive) -> Aws
 
 async def handle_aws_request(request: Request) -> Response:
     """The same answer as a Starlette endpoint (``/`` when mounted under a root path)."""
-    reply = await answer_aws_call(request.app, request.scope, request.receive)
+    try:
+        reply = await answer_aws_call(request.app, request.scope, request.receive)
+    except ClientDisconnect:
+        return Response(status_code=400)  # nobody is left to read it
     response = Response(reply.body, reply.status)
     response.raw_headers = reply.headers
     return response

@@ -20,6 +20,7 @@ credentials mode: SigV4 and bearer tokens travel in headers the page sets, never
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from webfed.gateway.cors import CorsPolicy
@@ -85,6 +86,8 @@ class AwsFrontDoor:
             return
         try:
             reply = await answer_aws_call(self.app, scope, receive)
+        except ClientDisconnect:
+            return  # gone before its body arrived: nobody to answer
         except Exception:  # the dispatcher answers every AWS error itself; this is a bug
             _log.exception("unhandled error outside the dispatcher")
             reply = _internal_error()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 from types import SimpleNamespace
 
 import httpx
 import pytest
 from starlette.applications import Starlette
+from starlette.types import Message
 
 from tests.unit.authorize.helpers import ACCOUNT, ADMIN, IDENTITY, Clock, mint, ring
 from tests.unit.authorize.http_helpers import signed_headers
@@ -106,6 +109,70 @@ async def test_envoy_with_the_body(client: httpx.AsyncClient) -> None:
     assert (await client.post(url, headers=headers, content=body)).status_code == 200
     tampered = await client.post(url, headers=headers, content=b'{"from":"e2","to":"e5"}')
     assert tampered.status_code == 403
+
+
+def _decision_app(timeout: float = 30.0) -> Starlette:
+    app = Starlette(routes=decision.ROUTES)
+    app.state.runtime = SimpleNamespace(
+        settings=Settings(max_request_body_bytes=65_536, request_body_timeout_seconds=timeout)
+    )
+    return app
+
+
+def _envoy_scope(content_length: int) -> dict[str, object]:
+    path = decision.ENVOY_PREFIX + "/games/chess/moves"
+    return {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"webfed:8700"),
+            (b"x-envoy-auth-partial-body", b"false"),
+            (b"content-length", str(content_length).encode()),
+        ],
+        "scheme": "http",
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8700),
+    }
+
+
+async def _envoy_raw(app: Starlette, content_length: int, messages: list[Message]) -> list[Message]:
+    """The decision endpoint driven with raw ASGI messages; what it sent back."""
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        if not messages:
+            await asyncio.sleep(3600)
+        return messages.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await asyncio.wait_for(app(_envoy_scope(content_length), receive, send), timeout=10)
+    return sent
+
+
+async def test_envoy_body_limits() -> None:
+    """A declared length over the cap is 413 before any read; a body that never comes, 408;
+    a proxy gone mid-body, no 500 (nobody reads the answer)."""
+    app = _decision_app(timeout=0.05)
+    too_large = await _envoy_raw(app, 65_537, [])
+    assert too_large[0]["status"] == 413
+    late = await _envoy_raw(app, 10, [])
+    assert late[0]["status"] == 408
+    assert json.loads(late[1]["body"])["__type"] == "RequestTimeout"
+    gone = await _envoy_raw(
+        app,
+        100,
+        [
+            {"type": "http.request", "body": b"partial", "more_body": True},
+            {"type": "http.disconnect"},
+        ],
+    )
+    assert gone[0]["status"] == 400
 
 
 async def test_envoy_without_the_body_trusts_only_a_signed_digest(
