@@ -110,7 +110,10 @@ def _run(
         except Interrupted:
             pass
         finally:
-            signals.stopping()
+            try:
+                signals.stopping()
+            except Interrupted:  # arrived in the instant before: it asked for this very stop
+                signals.stopping()
             click.echo("webfed demo: stopping", err=True)
             processes.stop()
             click.echo("webfed demo: stopped", err=True)
