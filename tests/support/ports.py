@@ -24,20 +24,27 @@ __all__ = ["DIRECTORY_VARIABLE", "bound_socket", "free_port", "registry", "remov
 DIRECTORY_VARIABLE = "WEBFED_TEST_PORTS_DIRECTORY"
 
 
+_made_here: list[Path] = []  # the directory, when this process made it
+
+
 def registry() -> Path:
     """The run's directory of handed-out ports, made (and named in the environment) if none."""
     named = os.environ.get(DIRECTORY_VARIABLE)
     if named:
         return Path(named)
     directory = Path(tempfile.mkdtemp(prefix="webfed-test-ports-"))
+    _made_here.append(directory)
     os.environ[DIRECTORY_VARIABLE] = str(directory)
     return directory
 
 
 def remove_registry() -> None:
-    named = os.environ.pop(DIRECTORY_VARIABLE, None)
-    if named:
-        shutil.rmtree(named, ignore_errors=True)
+    """Remove the directory if this process made it (not one an outer run or a user named)."""
+    while _made_here:
+        directory = _made_here.pop()
+        shutil.rmtree(directory, ignore_errors=True)
+        if os.environ.get(DIRECTORY_VARIABLE) == str(directory):
+            del os.environ[DIRECTORY_VARIABLE]
 
 
 def _claim(port: int) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.support import ports
 
@@ -20,6 +21,7 @@ def test_a_port_recorded_by_another_process_is_not_handed_out_here() -> None:
     other = subprocess.run(
         [sys.executable, "-c", "from tests.support.ports import free_port; print(free_port())"],
         env={**os.environ, ports.DIRECTORY_VARIABLE: str(ports.registry())},
+        cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         check=True,

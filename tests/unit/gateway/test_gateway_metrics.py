@@ -5,7 +5,6 @@ real socket on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.ports import free_port
 from webfed.core import sigv4
 from webfed.core.policy import DecisionKind
 from webfed.errors import AccessDenied, ServiceUnavailable, SignatureDoesNotMatch, WebfedError
@@ -222,9 +222,7 @@ async def test_upstream_latency_and_server_errors() -> None:
 
 
 async def test_an_unreachable_upstream_is_counted() -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nobody listens on it, and no other listener of the run is given it
     before = value("webfed_gateway_upstream_errors_total", service="dynamodb", error="unreachable")
     upstream = _upstream(port)
     try:
