@@ -117,3 +117,25 @@ def test_cognito_identity_calls_are_relayed_and_refused_plainly() -> None:
     unreachable = post_to_page(closed, "/cognito-identity", content=b"{}", headers=headers)
     assert unreachable.status_code == 502
     assert unreachable.json()["__type"] == "BadGateway"
+
+
+def test_the_admin_helper_refuses_bodies_it_cannot_use_before_asking_webfed() -> None:
+    """Bounded like the relays: an oversize body is 413 unread; JSON nested past the parser's
+    depth, or not JSON, is a 400. None of them reaches webfed (nothing listens there)."""
+    app = page_app(token_endpoint="http://127.0.0.1:1/token")
+    json_headers = {"Content-Type": "application/json"}
+    oversize = post_to_page(
+        app,
+        "/admin/decode",
+        content=b'{"encodedMessage": "' + b"A" * 30_000 + b'"}',
+        headers=json_headers,
+    )
+    assert oversize.status_code == 413
+    deep = post_to_page(
+        app, "/admin/decode", content=b"[" * 10_000 + b"]" * 10_000, headers=json_headers
+    )
+    assert deep.status_code == 400
+    for content in (b"\xff\xfe", b'"just a string"', b"[]", b"{}"):
+        answer = post_to_page(app, "/admin/decode", content=content, headers=json_headers)
+        assert answer.status_code == 400, content
+        assert answer.json() == {"error": 'send {"encodedMessage": "..."}'}

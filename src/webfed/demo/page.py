@@ -26,6 +26,7 @@ from webfed.http.body import read_body
 __all__ = ["PageConfig", "build_page_app", "from_the_page", "main_listener_allows", "page_settings"]
 
 _MAX_ENCODED = 10_240
+_MAX_DECODE_BODY = 2 * _MAX_ENCODED  # {"encodedMessage": "..."} with room for escapes
 _NO_STORE = {"Cache-Control": "no-store"}
 # The largest Cognito Identity call the page relays: its calls are a few hundred bytes, plus
 # the logins (a few ID tokens of a few KiB each).
@@ -65,7 +66,7 @@ def from_the_page(request: Any, page_origin: str) -> bool:
 def _decoder(config: PageConfig) -> Callable[[Any], Awaitable[Any]]:
     """``POST /admin/decode``: sts:DecodeAuthorizationMessage as the administrator."""
     import anyio
-    from starlette.requests import Request
+    from starlette.requests import ClientDisconnect, Request
     from starlette.responses import JSONResponse, Response
 
     def decode_now(encoded: str) -> str:
@@ -93,11 +94,22 @@ def _decoder(config: PageConfig) -> Callable[[Any], Awaitable[Any]]:
         if media_type != "application/json":
             return JSONResponse({"error": "send application/json"}, status_code=415)
         try:
-            body = await request.json()
+            raw = await read_body(
+                request.receive,
+                request.headers.get("content-length"),
+                _MAX_DECODE_BODY,
+                BODY_TIMEOUT_SECONDS,
+            )
+        except RequestEntityTooLarge:
+            return JSONResponse({"error": "the request body is too large"}, status_code=413)
+        except (RequestTimeout, ClientDisconnect):
+            return JSONResponse({"error": "the request body did not arrive"}, status_code=400)
+        try:
+            body = json.loads(raw)
             encoded = body["encodedMessage"]
             if not isinstance(encoded, str) or not 0 < len(encoded) <= _MAX_ENCODED:
                 raise ValueError("encodedMessage must be a non-empty string")
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return JSONResponse({"error": 'send {"encodedMessage": "..."}'}, status_code=400)
         from botocore.exceptions import BotoCoreError, ClientError
 
