@@ -7,12 +7,13 @@ of an old one. Every port handed out here is recorded as a file created with ``O
 directory shared by the run's workers, so no two listeners of a run get the same port from it.
 
 The directory is made by the first process of the run that needs it (``pytest_configure`` of
-the controlling process, before xdist starts its workers, which inherit the variable) and
-removed when that process ends.
+the controlling process, before xdist starts its workers, which inherit the variable; or a
+benchmark using the test OpenID provider) and removed when that process ends.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -33,6 +34,8 @@ def registry() -> Path:
     if named:
         return Path(named)
     directory = Path(tempfile.mkdtemp(prefix="webfed-test-ports-"))
+    if not _made_here:
+        atexit.register(remove_registry)  # for users outside pytest, such as bench/load.py
     _made_here.append(directory)
     os.environ[DIRECTORY_VARIABLE] = str(directory)
     return directory
